@@ -1,0 +1,57 @@
+"""Command line: ``napari-cryoet-explorer {demo,replica,ls}``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="napari-cryoet-explorer",
+        description="Browse the CryoET Data Portal and local downloads in napari.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser(
+        "demo", help="start the local replica on synthetic data and open napari on it"
+    )
+    demo.add_argument("--data", help="synthetic portal folder (default: a cache folder)")
+    demo.add_argument("--screenshot", metavar="PATH", help="save a picture of the window and exit")
+
+    rep = sub.add_parser("replica", help="serve a local portal replica on 127.0.0.1")
+    rep.add_argument("--data", help="portal folder written by the generator (default: demo data)")
+    rep.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (0: any free)")
+    rep.add_argument("--latency-ms", type=float, default=0.0, help="delay added to each request")
+
+    ls = sub.add_parser("ls", help="print one level of the portal tree")
+    ls.add_argument("--url", help="GraphQL URL (default: the public portal)")
+    ls.add_argument("--json", action="store_true", help="one JSON object a line")
+    ls.add_argument("--search", help="server-side search text")
+    ls.add_argument("target", nargs="?", help="DATASET_ID[/RUN_NAME[/VOXEL_SPACING]]")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return its exit code."""
+    args = _build_parser().parse_args(argv)
+    if args.command == "ls":
+        from .portal.ls import run_ls
+
+        return run_ls(
+            args.target, url=args.url, search=args.search, as_json=args.json, out=sys.stdout
+        )
+    if args.command == "replica":
+        from .replica.cli import run_replica
+
+        return run_replica(data=args.data, port=args.port, latency_ms=args.latency_ms)
+    if args.command == "demo":
+        from .demo import run_demo
+
+        return run_demo(data=args.data, screenshot=args.screenshot)
+    raise AssertionError(args.command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

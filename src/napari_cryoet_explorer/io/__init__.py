@@ -1,0 +1,1 @@
+"""Qt-free readers turning portal files into napari LayerData tuples."""

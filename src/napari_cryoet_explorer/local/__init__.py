@@ -1,0 +1,1 @@
+"""Qt-free reading of downloaded portal trees into the portal models."""

@@ -1,0 +1,1 @@
+"""Qt-free client for the CryoET Data Portal's GraphQL API."""

@@ -1,0 +1,1 @@
+"""A local replica of the CryoET Data Portal: GraphQL, file server, synthetic data."""
