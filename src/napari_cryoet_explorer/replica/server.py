@@ -1,0 +1,260 @@
+"""The replica's HTTP server: GraphQL at ``/graphql`` and the data tree at ``/files/``.
+
+It binds 127.0.0.1 only and runs its own event loop in a background thread, so tests,
+benchmarks and the demo can start it from synchronous code. Knobs (latency, a rate of
+503 answers, stalls) can be changed while it runs; every request is logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+
+from .graphql_engine import Engine
+from .store import Row, Store
+
+HOST = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One request the replica answered."""
+
+    kind: str  # "graphql" or "file"
+    method: str
+    path: str
+    status: int
+    query: str | None
+    bytes: int
+    started: float
+    range: str | None = None
+
+
+class ReplicaServer:
+    """A local CryoET Data Portal: GraphQL over a :class:`Store` plus a file server.
+
+    Parameters
+    ----------
+    source : str, Path, Store or Mapping
+        A generated portal folder (``portal.json`` plus the data tree), a ready
+        :class:`Store`, or an entities mapping.
+    port : int
+        Port on 127.0.0.1; 0 picks a free one.
+    latency_ms : float
+        Delay added before answering each request.
+    error_rate : float
+        Fraction of requests answered with 503 (drawn from a seeded generator).
+    stall_rate : float
+        Fraction of requests that hang ``stall_s`` seconds before being answered.
+    stall_s : float
+        Length of a stall.
+    seed : int
+        Seed for the 503 and stall draws, so runs are reproducible.
+    """
+
+    def __init__(
+        self,
+        source: str | Path | Store | Mapping[str, list[Row]],
+        *,
+        port: int = 0,
+        latency_ms: float = 0.0,
+        error_rate: float = 0.0,
+        stall_rate: float = 0.0,
+        stall_s: float = 30.0,
+        seed: int = 0,
+    ) -> None:
+        self._source = source
+        self.data_dir: Path | None = (
+            Path(source).resolve() if isinstance(source, str | Path) else None
+        )
+        self._requested_port = port
+        self.latency_ms = latency_ms
+        self.error_rate = error_rate
+        self.stall_rate = stall_rate
+        self.stall_s = stall_s
+        self._rng = random.Random(seed)
+        self.log: list[RequestRecord] = []
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+        self.engine: Engine | None = None
+
+    # -- addresses ---------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT``."""
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """The GraphQL endpoint."""
+        return f"{self.base_url}/graphql"
+
+    @property
+    def files_url(self) -> str:
+        """Base URL of the data tree."""
+        return f"{self.base_url}/files"
+
+    # -- log ---------------------------------------------------------------------
+
+    @property
+    def graphql_requests(self) -> int:
+        """Number of GraphQL requests answered since the last :meth:`clear_log`."""
+        with self._lock:
+            return sum(1 for r in self.log if r.kind == "graphql")
+
+    def records(self, kind: str | None = None) -> list[RequestRecord]:
+        """A copy of the log, optionally of one kind."""
+        with self._lock:
+            return [r for r in self.log if kind is None or r.kind == kind]
+
+    def clear_log(self) -> None:
+        """Forget the requests logged so far."""
+        with self._lock:
+            self.log.clear()
+
+    # -- life cycle --------------------------------------------------------------
+
+    def start(self) -> ReplicaServer:
+        """Bind the port and serve in a background thread."""
+        if self._thread is not None:
+            return self
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="cryoet-replica", daemon=True
+        )
+        self._thread.start()
+        try:
+            asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(timeout=60)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and join the thread."""
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+        if self._runner is not None:
+            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), loop).result(timeout=30)
+            self._runner = None
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=30)
+        loop.close()
+        self._loop = self._thread = None
+
+    def __enter__(self) -> ReplicaServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    async def _start(self) -> None:
+        app = web.Application(middlewares=[self._knobs], client_max_size=16 * 2**20)
+        app.router.add_route("POST", "/graphql", self._graphql)
+        app.router.add_get("/graphql", self._graphql, allow_head=False)
+        app.router.add_get("/files/{path:.*}", self._file)
+        app.on_response_prepare.append(self._record)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, HOST, self._requested_port)
+        await site.start()
+        server = site._server
+        assert server is not None
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        source = self._source
+        if isinstance(source, Store):
+            store = source
+        elif isinstance(source, str | Path):
+            store = Store.load(source, files_url=self.files_url)
+        else:
+            store = Store(source, files_url=self.files_url)
+        self.engine = Engine(store)
+
+    # -- handlers ----------------------------------------------------------------
+
+    @web.middleware
+    async def _knobs(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        request["started"] = time.perf_counter()
+        if self.latency_ms > 0:
+            await asyncio.sleep(self.latency_ms / 1000)
+        with self._lock:
+            fail = self.error_rate > 0 and self._rng.random() < self.error_rate
+            stall = self.stall_rate > 0 and self._rng.random() < self.stall_rate
+        if stall:
+            await asyncio.sleep(self.stall_s)
+        if fail:
+            return web.Response(status=503, text="503 Service Unavailable (replica error_rate)")
+        response: web.StreamResponse = await handler(request)
+        return response
+
+    async def _graphql(self, request: web.Request) -> web.Response:
+        try:
+            if request.method == "POST":
+                body = await request.json()
+            else:
+                body = dict(request.query)
+                if "variables" in body:
+                    body["variables"] = json.loads(body["variables"])
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return web.json_response({"errors": [{"message": "body is not JSON"}]}, status=400)
+        if not isinstance(body, dict) or not isinstance(body.get("query"), str):
+            return web.json_response({"errors": [{"message": "no query"}]}, status=400)
+        request["query"] = body["query"]
+        engine = self.engine
+        assert engine is not None
+        # The engine is CPU-bound: run it off the loop so latency sleeps overlap.
+        result = await asyncio.get_running_loop().run_in_executor(
+            None, engine.execute, body["query"], body.get("variables"), body.get("operationName")
+        )
+        return web.json_response(result, dumps=_dumps)
+
+    async def _file(self, request: web.Request) -> web.StreamResponse:
+        if self.data_dir is None:
+            raise web.HTTPNotFound(text="this replica serves no files")
+        target = (self.data_dir / request.match_info["path"]).resolve()
+        if not target.is_relative_to(self.data_dir) or not target.is_file():
+            raise web.HTTPNotFound(text=f"no file {request.match_info['path']}")
+        return web.FileResponse(target)
+
+    async def _record(self, request: web.Request, response: web.StreamResponse) -> None:
+        kind = "graphql" if request.path == "/graphql" else "file"
+        length = response.content_length
+        if length is None:
+            body = getattr(response, "body", None)
+            length = len(body) if isinstance(body, bytes) else 0
+        record = RequestRecord(
+            kind=kind,
+            method=request.method,
+            path=request.path,
+            status=response.status,
+            query=request.get("query"),
+            bytes=0 if request.method == "HEAD" else int(length),
+            started=request.get("started", time.perf_counter()),
+            range=request.headers.get("Range"),
+        )
+        with self._lock:
+            self.log.append(record)
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"))
