@@ -175,7 +175,7 @@ class Engine:
             operation_name=operation_name,
             field_resolver=self._resolve,
         )
-        return result.formatted
+        return dict(result.formatted)
 
     # -- schema introspection -------------------------------------------------
 

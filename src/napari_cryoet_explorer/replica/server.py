@@ -180,7 +180,7 @@ class ReplicaServer:
         await site.start()
         server = site._server
         assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
         source = self._source
         if isinstance(source, Store):
             store = source
