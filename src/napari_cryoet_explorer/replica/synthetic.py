@@ -356,7 +356,7 @@ def _write_run(
             },
         )
 
-    objects = {
+    objects: dict[str, dict[str, Any]] = {
         "ribosome": {"shape": "OrientedPoint", "centres": ribo_centres, "rotations": rotations},
         "nucleosome": {"shape": "Point", "centres": nucl_centres},
         "vesicle": {
