@@ -70,9 +70,13 @@ def _cursor_index(cursor: str | None) -> int | None:
 
 @functools.lru_cache(maxsize=512)
 def _like_regex(pattern: str, ignore_case: bool) -> re.Pattern[str]:
+    # SQL LIKE: % any run, _ any one character, backslash escapes the next character.
     parts = []
-    for ch in pattern:
-        if ch == "%":
+    chars = iter(pattern)
+    for ch in chars:
+        if ch == "\\":
+            parts.append(re.escape(next(chars, "\\")))
+        elif ch == "%":
             parts.append(".*")
         elif ch == "_":
             parts.append(".")
@@ -324,7 +328,8 @@ class Engine:
             if field_name.endswith("Aggregate"):
                 child = named.name.removesuffix("Aggregate")
                 return lambda _s, a: self._aggregate(
-                    child, self._filter(child, self.store.rows(child), a.get("where"))
+                    child,
+                    self._filter(child, self._candidates(child, a.get("where")), a.get("where")),
                 )
             return lambda _s, a: self._root_list(named.name, a)
         if parent.name.endswith("AggregateFunctions"):
@@ -351,8 +356,22 @@ class Engine:
             return lambda s, _a: s.get(field_name)
         return lambda s, _a: self._to_one(parent.name, field_name, s)
 
+    def _candidates(self, type_name: str, where: dict[str, Any] | None) -> list[Row]:
+        """Rows that may match: narrowed through an id or foreign-key ``_eq`` if there is one."""
+        for key, cond in (where or {}).items():
+            value = cond.get("_eq") if isinstance(cond, dict) else None
+            if value is None:
+                continue
+            if key == "id":
+                row = self.store.get(type_name, value)
+                return [row] if row is not None else []
+            if key.endswith("Id"):
+                return self.store.children(type_name, key, value)
+        return self.store.rows(type_name)
+
     def _root_list(self, type_name: str, args: dict[str, Any]) -> list[Row]:
-        rows = self._filter(type_name, self.store.rows(type_name), args.get("where"))
+        where = args.get("where")
+        rows = self._filter(type_name, self._candidates(type_name, where), where)
         rows = self._order(type_name, rows, args.get("orderBy"))
         limit_offset = args.get("limitOffset") or {}
         offset = limit_offset.get("offset") or 0
