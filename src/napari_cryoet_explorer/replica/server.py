@@ -24,6 +24,8 @@ from .graphql_engine import Engine
 from .store import Row, Store
 
 HOST = "127.0.0.1"
+STARTED = web.RequestKey("started", float)
+QUERY = web.RequestKey("query", str)
 
 
 @dataclass(frozen=True)
@@ -194,7 +196,7 @@ class ReplicaServer:
 
     @web.middleware
     async def _knobs(self, request: web.Request, handler: Any) -> web.StreamResponse:
-        request["started"] = time.perf_counter()
+        request[STARTED] = time.perf_counter()
         if self.latency_ms > 0:
             await asyncio.sleep(self.latency_ms / 1000)
         with self._lock:
@@ -219,7 +221,7 @@ class ReplicaServer:
             return web.json_response({"errors": [{"message": "body is not JSON"}]}, status=400)
         if not isinstance(body, dict) or not isinstance(body.get("query"), str):
             return web.json_response({"errors": [{"message": "no query"}]}, status=400)
-        request["query"] = body["query"]
+        request[QUERY] = body["query"]
         engine = self.engine
         assert engine is not None
         # The engine is CPU-bound: run it off the loop so latency sleeps overlap.
@@ -247,9 +249,9 @@ class ReplicaServer:
             method=request.method,
             path=request.path,
             status=response.status,
-            query=request.get("query"),
+            query=request.get(QUERY),
             bytes=0 if request.method == "HEAD" else int(length),
-            started=request.get("started", time.perf_counter()),
+            started=request.get(STARTED, time.perf_counter()),
             range=request.headers.get("Range"),
         )
         with self._lock:

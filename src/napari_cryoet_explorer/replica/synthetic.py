@@ -331,7 +331,7 @@ def _write_run(
         particles.append(_Particle(c, (1.2 * vs0) ** 2 * np.eye(3)))
     instance_points: list[_Particle] = []
     for i, c in enumerate(vesicle_centres):
-        for offset in (np.array([0, 1.5, 0]), np.array([0, -1.5, 0]), np.array([1.5, 0, 1.5])):
+        for offset in (np.array([0, 3.0, 0]), np.array([0, -3.0, 0]), np.array([2.5, 0, 2.5])):
             p = _Particle(c + offset * vs0, (0.9 * vs0) ** 2 * np.eye(3), instance=i)
             instance_points.append(p)
     particles += instance_points
@@ -385,7 +385,7 @@ def _write_run(
         },
         "masks": {
             "nucleosome": {"radius_angstrom": 2.0 * vs0},
-            "vesicle": {"radius_angstrom": 3.5 * vs0},
+            "vesicle": {"radius_angstrom": 1.8 * vs0},
         },
         "tomograms": [],
     }

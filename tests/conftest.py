@@ -1,0 +1,64 @@
+"""Shared fixtures: synthetic portals and local replica servers (127.0.0.1 only)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from napari_cryoet_explorer.replica.server import ReplicaServer
+from napari_cryoet_explorer.replica.store import Store
+from napari_cryoet_explorer.replica.synthetic import (
+    PRESETS,
+    GeneratedPortal,
+    generate_portal,
+    portal_entities,
+)
+
+
+@pytest.fixture(scope="session")
+def tiny_portal(tmp_path_factory: pytest.TempPathFactory) -> GeneratedPortal:
+    """The ``tiny`` synthetic portal, written once per test session."""
+    return generate_portal(tmp_path_factory.mktemp("tiny-portal"), "tiny")
+
+
+@pytest.fixture(scope="session")
+def portal_scale_store() -> Store:
+    """Portal-scale metadata (600 datasets, one with 2,000 runs, 30,000 runs)."""
+    return Store(portal_entities(PRESETS["portal"], np.random.default_rng(0)))
+
+
+@pytest.fixture
+def replica_factory() -> Iterator[Callable[..., ReplicaServer]]:
+    """Start replicas on free ports; they are stopped after the test.
+
+    Call with a portal folder, a :class:`Store` or an entities mapping, plus any
+    :class:`ReplicaServer` knob (``latency_ms``, ``error_rate``, ...).
+    """
+    started: list[ReplicaServer] = []
+
+    def start(source: Any, **knobs: Any) -> ReplicaServer:
+        server = ReplicaServer(source, **knobs).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def tiny_replica(
+    tiny_portal: GeneratedPortal, replica_factory: Callable[..., ReplicaServer]
+) -> ReplicaServer:
+    """A replica serving the tiny portal."""
+    return replica_factory(tiny_portal.root)
+
+
+@pytest.fixture
+def tiny_root(tiny_portal: GeneratedPortal) -> Path:
+    """Folder of the tiny portal."""
+    return tiny_portal.root
