@@ -47,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_replica(data=args.data, port=args.port, latency_ms=args.latency_ms)
     if args.command == "demo":
-        from .demo import run_demo
+        from ._qt.demo import run_demo
 
         return run_demo(data=args.data, screenshot=args.screenshot)
     raise AssertionError(args.command)

@@ -357,17 +357,40 @@ class Engine:
         return lambda s, _a: self._to_one(parent.name, field_name, s)
 
     def _candidates(self, type_name: str, where: dict[str, Any] | None) -> list[Row]:
-        """Rows that may match: narrowed through an id or foreign-key ``_eq`` if there is one."""
+        """Rows that may match ``where``: narrowed through indexes where possible."""
+        narrowed = self._narrow(type_name, where)
+        return self.store.rows(type_name) if narrowed is None else narrowed
+
+    def _narrow(self, type_name: str, where: dict[str, Any] | None) -> list[Row] | None:
+        """Rows reachable through an id or foreign-key ``_eq``/``_in``, also through
+        nested to-one filters (``{run: {dataset: {id: {_eq: 1}}}}``); None if no index
+        applies. The full ``where`` is still checked on the result."""
+        fields = self._object(type_name).fields
         for key, cond in (where or {}).items():
-            value = cond.get("_eq") if isinstance(cond, dict) else None
-            if value is None:
+            if not isinstance(cond, dict):
                 continue
-            if key == "id":
-                row = self.store.get(type_name, value)
-                return [row] if row is not None else []
-            if key.endswith("Id"):
-                return self.store.children(type_name, key, value)
-        return self.store.rows(type_name)
+            values = [cond["_eq"]] if cond.get("_eq") is not None else cond.get("_in")
+            if values is not None and key == "id":
+                found = (self.store.get(type_name, v) for v in values)
+                return [r for r in found if r is not None]
+            if values is not None and key.endswith("Id"):
+                return [r for v in values for r in self.store.children(type_name, key, v)]
+            field = fields.get(key)
+            if field is None or not self._is_relation(field) or _is_list(field):
+                continue
+            target = self._named(field).name
+            if target.endswith("Connection") or f"{key}Id" not in fields:
+                continue
+            parents = self._narrow(target, cond)
+            if parents is None:
+                continue
+            return [
+                r
+                for p in parents
+                if self.matches(target, p, cond)
+                for r in self.store.children(type_name, f"{key}Id", p.get("id"))
+            ]
+        return None
 
     def _root_list(self, type_name: str, args: dict[str, Any]) -> list[Row]:
         where = args.get("where")
