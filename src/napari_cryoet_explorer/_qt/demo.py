@@ -72,6 +72,8 @@ def run_demo(data: str | None = None, screenshot: str | None = None) -> int:
         viewer = napari.Viewer(title="napari-cryoet-explorer demo", show=True)
         for data_, kwargs, layer_type in layers:
             viewer.add_layer(Layer.create(data_, kwargs, layer_type))
+        # A slab a few voxels thick shows the particles near the slice, not only those cut.
+        viewer.dims.thickness = (4 * tomogram.voxel_spacing, *viewer.dims.thickness[1:])
         viewer.dims.set_current_step(0, tomogram.size_zyx[0] // 2)
         viewer.reset_view()
         if screenshot:

@@ -35,7 +35,7 @@ def image_layer(
         "scale": tuple(scale),
         "metadata": dict(metadata),
         "multiscale": len(levels) > 1,
-        "colormap": "gray_r",
+        "colormap": "gray",
     }
     if translate is not None:
         kwargs["translate"] = tuple(translate)
@@ -64,7 +64,8 @@ def points_layer(
         "border_width": 0.05,
         "features": dict(features),
         "metadata": dict(metadata),
-        "projection_mode": "none",
+        # Show points within the viewer's slice thickness, not only those cut exactly.
+        "projection_mode": "all",
     }
     return (zyx, kwargs, "points")
 
