@@ -6,14 +6,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..io import read_annotation_file, read_tomogram
+from ..opening import default_tomogram, openable_files, plan
 from ..portal.client import PortalClient
-from ..portal.models import Tomogram, files_for_tomogram
+from ..portal.models import Tomogram
 from ..replica.cache import cached_portal
 from ..replica.server import ReplicaServer
-
-# Formats the readers draw; meshes (glb) and duplicate MRC masks are left out.
-_OPENABLE = {"ndjson", "zarr"}
 
 
 def demo_layers(server_url: str) -> tuple[list[Any], Tomogram]:
@@ -26,29 +23,9 @@ def demo_layers(server_url: str) -> tuple[list[Any], Tomogram]:
         dataset = client.datasets()[0]
         run = client.runs(dataset.id)[0]
         contents = client.voxel_spacing_contents(run.voxel_spacings[0].id)
-    tomograms = sorted(contents.tomograms, key=lambda t: (not t.is_visualization_default, t.id))
-    tomogram = tomograms[0]
-    assert tomogram.https_omezarr_dir is not None
-    layers: list[Any] = [
-        read_tomogram(
-            tomogram.https_omezarr_dir,
-            voxel_spacing=tomogram.voxel_spacing,
-            name=f"{run.name} tomogram {tomogram.id}",
-            metadata=dict(tomogram.fields),
-        )
-    ]
-    for annotation, file in files_for_tomogram(contents.annotations, tomogram):
-        if file.format not in _OPENABLE:
-            continue
-        layers += read_annotation_file(
-            file.https_path,
-            voxel_spacing=tomogram.voxel_spacing,
-            shape_type=file.shape_type,
-            object_name=annotation.object_name,
-            run_name=run.name,
-            metadata={"annotation": dict(annotation.fields), "file": dict(file.fields)},
-        )
-    return layers, tomogram
+    tomogram = default_tomogram(contents)
+    steps = plan(contents, tomogram, openable_files(contents, tomogram), run_name=run.name)
+    return [layer for step in steps for layer in step.run()], tomogram
 
 
 def run_demo(data: str | None = None, screenshot: str | None = None) -> int:

@@ -1,0 +1,105 @@
+"""A searchable key/value view of whatever node is selected."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from qtpy.QtCore import Qt, QUrl
+from qtpy.QtGui import QDesktopServices, QGuiApplication, QKeySequence
+from qtpy.QtWidgets import QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+
+_LINK_PREFIXES = ("http://", "https://")
+
+
+def _link(value: Any) -> str | None:
+    """A clickable URL for a value: web links and DOIs."""
+    if not isinstance(value, str):
+        return None
+    if value.startswith(_LINK_PREFIXES):
+        return value
+    if value.startswith("10.") and "/" in value:
+        return f"https://doi.org/{value}"
+    if value.lower().startswith("doi:"):
+        return f"https://doi.org/{value[4:].strip()}"
+    return None
+
+
+class MetadataPanel(QWidget):
+    """Every field of the selected node; filter box, copy with Ctrl+C, links open on double-click."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.filter = QLineEdit(placeholderText="filter fields…")
+        self.filter.setClearButtonEnabled(True)
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(["field", "value"])
+        self.tree.setColumnWidth(0, 180)
+        self.tree.setSelectionMode(QTreeWidget.SelectionMode.ExtendedSelection)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.filter)
+        layout.addWidget(self.tree)
+        self.filter.textChanged.connect(self._apply_filter)
+        self.tree.itemDoubleClicked.connect(self._open_link)
+
+    def show_fields(self, title: str, fields: Mapping[str, Any]) -> None:
+        """Replace the view with ``fields`` (nested mappings become branches)."""
+        self.tree.clear()
+        root = QTreeWidgetItem([title, ""])
+        self.tree.addTopLevelItem(root)
+        self._add(root, fields)
+        root.setExpanded(True)
+        self._apply_filter(self.filter.text())
+
+    def _add(self, parent: QTreeWidgetItem, fields: Mapping[str, Any]) -> None:
+        for key, value in fields.items():
+            if isinstance(value, Mapping):
+                item = QTreeWidgetItem([str(key), ""])
+                parent.addChild(item)
+                self._add(item, value)
+                continue
+            text = value if isinstance(value, str) else json.dumps(value, default=str)
+            item = QTreeWidgetItem([str(key), text])
+            item.setToolTip(1, text)
+            url = _link(value)
+            if url:
+                item.setData(1, Qt.ItemDataRole.UserRole, url)
+                item.setForeground(1, self.palette().link())
+                item.setToolTip(1, f"{text}\n(double-click to open)")
+            parent.addChild(item)
+
+    def _apply_filter(self, text: str) -> None:
+        needle = text.strip().lower()
+
+        def visit(item: QTreeWidgetItem) -> bool:
+            own = not needle or needle in item.text(0).lower() or needle in item.text(1).lower()
+            child_hit = False
+            for i in range(item.childCount()):
+                child_hit = visit(item.child(i)) or child_hit
+            item.setHidden(not (own or child_hit))
+            return own or child_hit
+
+        for i in range(self.tree.topLevelItemCount()):
+            visit(self.tree.topLevelItem(i))
+
+    def link_of(self, item: QTreeWidgetItem) -> str | None:
+        """The URL behind an item, if its value is a link."""
+        value = item.data(1, Qt.ItemDataRole.UserRole)
+        return str(value) if value else None
+
+    def _open_link(self, item: QTreeWidgetItem, _column: int) -> None:
+        url = self.link_of(item)
+        if url:
+            QDesktopServices.openUrl(QUrl(url))
+
+    def selected_text(self) -> str:
+        """``key: value`` lines of the selected rows."""
+        return "\n".join(f"{i.text(0)}: {i.text(1)}" for i in self.tree.selectedItems())
+
+    def keyPressEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+        if event.matches(QKeySequence.StandardKey.Copy):
+            QGuiApplication.clipboard().setText(self.selected_text())
+            return
+        super().keyPressEvent(event)

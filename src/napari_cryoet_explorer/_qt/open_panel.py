@@ -1,0 +1,127 @@
+"""Choices for opening a voxel spacing: tomogram, resolution, annotations, mode."""
+
+from __future__ import annotations
+
+from qtpy.QtCore import Qt, Signal
+from qtpy.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..opening import default_tomogram, openable_files
+from ..portal.models import Annotation, AnnotationFile, Tomogram, VoxelSpacingContents
+
+RESOLUTIONS = ("multiscale", "level 0 (finest)", "level 1", "level 2 (coarsest)")
+
+
+class OpenPanel(QWidget):
+    """Shows what a voxel spacing holds and emits ``open_requested`` with the choice."""
+
+    open_requested = Signal()
+    cancel_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.contents: VoxelSpacingContents | None = None
+        self.run_name = ""
+        self.tomogram = QComboBox()
+        self.resolution = QComboBox()
+        self.resolution.addItems(RESOLUTIONS)
+        self.annotations = QListWidget()
+        self.annotations.setMinimumHeight(90)
+        self.keep_layers = QCheckBox("keep existing layers")
+        self.keep_layers.setChecked(True)
+        self.three_d = QCheckBox("3D")
+        self.open_button = QPushButton("Open")
+        self.cancel_button = QPushButton("Cancel")
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        form = QFormLayout()
+        form.addRow("tomogram", self.tomogram)
+        form.addRow("resolution", self.resolution)
+        form.addRow("annotations", self.annotations)
+        options = QHBoxLayout()
+        options.addWidget(self.keep_layers)
+        options.addWidget(self.three_d)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.open_button)
+        buttons.addWidget(self.cancel_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(form)
+        layout.addLayout(options)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress)
+        self.tomogram.currentIndexChanged.connect(self._fill_annotations)
+        self.open_button.clicked.connect(self.open_requested)
+        self.cancel_button.clicked.connect(self.cancel_requested)
+        self.set_busy(False)
+        self.setEnabled(False)
+
+    def set_contents(
+        self, contents: VoxelSpacingContents, run_name: str, tomogram: Tomogram | None = None
+    ) -> None:
+        """Offer the tomograms and annotations of a voxel spacing."""
+        self.contents, self.run_name = contents, run_name
+        self.tomogram.blockSignals(True)
+        self.tomogram.clear()
+        for t in contents.tomograms:
+            z, y, x = t.size_zyx
+            self.tomogram.addItem(
+                f"{t.id}: {t.processing or ''} {x}×{y}×{z}, alignment {t.alignment_id}", t
+            )
+        self.tomogram.blockSignals(False)
+        chosen = tomogram or (default_tomogram(contents) if contents.tomograms else None)
+        if chosen is not None:
+            self.tomogram.setCurrentIndex([t.id for t in contents.tomograms].index(chosen.id))
+        self._fill_annotations()
+        self.setEnabled(bool(contents.tomograms))
+
+    def selected_tomogram(self) -> Tomogram | None:
+        """The tomogram chosen in the combo box."""
+        data = self.tomogram.currentData()
+        return data if isinstance(data, Tomogram) else None
+
+    def _fill_annotations(self) -> None:
+        self.annotations.clear()
+        tomogram = self.selected_tomogram()
+        if self.contents is None or tomogram is None:
+            return
+        for annotation, file in openable_files(self.contents, tomogram):
+            item = QListWidgetItem(f"{annotation.object_name} ({file.shape_type}, {file.format})")
+            item.setData(Qt.ItemDataRole.UserRole, (annotation, file))
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            default = file.is_visualization_default
+            item.setCheckState(Qt.CheckState.Checked if default else Qt.CheckState.Unchecked)
+            self.annotations.addItem(item)
+
+    def chosen_files(self) -> list[tuple[Annotation, AnnotationFile]]:
+        """The ticked annotation files."""
+        out = []
+        for i in range(self.annotations.count()):
+            item = self.annotations.item(i)
+            if item.checkState() == Qt.CheckState.Checked:
+                out.append(item.data(Qt.ItemDataRole.UserRole))
+        return out
+
+    def level(self) -> tuple[bool, int | None]:
+        """(multiscale, level) from the resolution choice."""
+        index = self.resolution.currentIndex()
+        return (True, None) if index == 0 else (False, index - 1)
+
+    def set_busy(self, busy: bool, total: int = 0) -> None:
+        """Switch between the idle and loading states."""
+        self.open_button.setEnabled(not busy)
+        self.cancel_button.setEnabled(busy)
+        self.progress.setVisible(busy)
+        if busy:
+            self.progress.setRange(0, max(total, 1))
+            self.progress.setValue(0)

@@ -1,0 +1,334 @@
+"""The dock widget: browse the portal (or the replica), see metadata, open what you pick."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import asdict, is_dataclass
+from typing import TYPE_CHECKING, Any
+
+from qtpy.QtCore import Qt, Signal
+from qtpy.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..io import LayerData
+from ..opening import Step, openable_files, plan
+from ..portal.client import PortalClient
+from ..portal.models import Annotation, Dataset, Run, Tomogram, VoxelSpacing, VoxelSpacingContents
+from ..portal.schema import default_url
+from .metadata_panel import MetadataPanel
+from .open_panel import OpenPanel
+from .tree import PortalTree, annotation_item, dataset_item, run_item, spacing_item, tomogram_item
+from .workers import Jobs
+
+if TYPE_CHECKING:
+    import napari
+
+
+def _dataset_pages(url: str) -> Iterator[list[Dataset]]:
+    with PortalClient(url) as client:
+        for page in client.iter_dataset_pages():
+            yield list(page)
+
+
+def _search(url: str, text: str) -> list[Dataset]:
+    with PortalClient(url) as client:
+        return list(client.search(text).datasets)
+
+
+def _run_pages(url: str, dataset_id: int) -> Iterator[list[Run]]:
+    with PortalClient(url) as client:
+        for page in client.iter_run_pages(dataset_id):
+            yield list(page)
+
+
+def _contents(url: str, voxel_spacing_id: int) -> VoxelSpacingContents:
+    with PortalClient(url) as client:
+        return client.voxel_spacing_contents(voxel_spacing_id)
+
+
+def _run_steps(steps: list[Step]) -> Iterator[tuple[str, list[LayerData] | None, str | None]]:
+    """Run reader steps in a worker, yielding each step's layers (or its error)."""
+    for step in steps:
+        try:
+            yield step.label, step.run(), None
+        except Exception as exc:  # one bad file must not stop the others
+            yield step.label, None, f"{step.label}: {exc}"
+
+
+class ExplorerWidget(QWidget):
+    """Browse Dataset -> Run -> Voxel spacing -> tomograms and annotations, and open them."""
+
+    layers_opened = Signal(int)
+
+    def __init__(self, napari_viewer: napari.Viewer, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.viewer = napari_viewer
+        self.jobs = Jobs()
+        self.url = ""
+        self._open_worker: Any = None
+        self.url_edit = QLineEdit(default_url())
+        self.connect_button = QPushButton("Connect")
+        self.search_edit = QLineEdit(
+            placeholderText="search: text, dataset id, run, object (Enter)"
+        )
+        self.search_edit.setClearButtonEnabled(True)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.tree = PortalTree()
+        self.metadata = MetadataPanel()
+        self.open_panel = OpenPanel()
+
+        source = QHBoxLayout()
+        source.addWidget(self.url_edit)
+        source.addWidget(self.connect_button)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.tree)
+        splitter.addWidget(self.metadata)
+        splitter.addWidget(self.open_panel)
+        layout = QVBoxLayout(self)
+        layout.addLayout(source)
+        layout.addWidget(self.search_edit)
+        layout.addWidget(splitter)
+        layout.addWidget(self.status)
+
+        self.connect_button.clicked.connect(self.connect_to_portal)
+        self.url_edit.returnPressed.connect(self.connect_to_portal)
+        self.search_edit.textChanged.connect(self.tree.filter_loaded)
+        self.search_edit.returnPressed.connect(self.search)
+        self.tree.itemExpanded.connect(self._expand)
+        self.tree.currentItemChanged.connect(self._selected)
+        self.tree.itemDoubleClicked.connect(self._double_clicked)
+        self.open_panel.open_requested.connect(self.open_selected)
+        self.open_panel.cancel_requested.connect(self.cancel_open)
+
+    # -- browsing ----------------------------------------------------------------
+
+    def connect_to_portal(self, url: str | None = None) -> None:
+        """List the datasets of a GraphQL endpoint, page by page."""
+        self.url = (url or self.url_edit.text()).strip()
+        self.url_edit.setText(self.url)
+        self.tree.clear()
+        self.set_status(f"Connecting to {self.url}…")
+        self.jobs.start(
+            _dataset_pages,
+            self.url,
+            yielded=lambda page: self.tree.add_children(
+                None, [dataset_item(d) for d in page], self.tree
+            ),
+            errored=lambda exc: self._failed(None, exc),
+            finished=lambda: self.set_status(
+                f"{self.tree.topLevelItemCount()} datasets from {self.url}"
+            ),
+        )
+
+    def search(self) -> None:
+        """Server-side search; the results replace the dataset list."""
+        text = self.search_edit.text().strip()
+        if not text:
+            self.connect_to_portal(self.url)
+            return
+        self.set_status(f"Searching {self.url} for {text!r}…")
+        self.jobs.start(
+            _search,
+            self.url,
+            text,
+            returned=self._search_results,
+            errored=lambda exc: self._failed(None, exc),
+        )
+
+    def _search_results(self, datasets: list[Dataset]) -> None:
+        self.tree.clear()
+        self.tree.addTopLevelItems([dataset_item(d) for d in datasets])
+        self.set_status(f"{len(datasets)} datasets match")
+
+    def _expand(self, item: QTreeWidgetItem) -> None:
+        if not PortalTree.needs_children(item):
+            return
+        kind, model = PortalTree.kind(item), PortalTree.model(item)
+        if kind == "run":
+            # The run's voxel spacings came with the runs page: no request needed.
+            PortalTree.add_children(
+                item, [spacing_item(v) for v in model.voxel_spacings], self.tree
+            )
+            return
+        PortalTree.mark_loading(item)
+        if kind == "dataset":
+            self.jobs.start(
+                _run_pages,
+                self.url,
+                model.id,
+                yielded=lambda page: PortalTree.add_children(
+                    item, [run_item(r) for r in page], self.tree
+                ),
+                errored=lambda exc: self._failed(item, exc),
+            )
+        elif kind == "spacing":
+            self.jobs.start(
+                _contents,
+                self.url,
+                model.id,
+                returned=lambda contents: self._spacing_loaded(item, contents),
+                errored=lambda exc: self._failed(item, exc),
+            )
+
+    def _spacing_loaded(self, item: QTreeWidgetItem, contents: VoxelSpacingContents) -> None:
+        children = [tomogram_item(t) for t in contents.tomograms]
+        children += [annotation_item(a) for a in contents.annotations]
+        for child in children:
+            child.setData(0, Qt.ItemDataRole.UserRole + 3, contents)
+        item.setData(0, Qt.ItemDataRole.UserRole + 3, contents)
+        PortalTree.add_children(item, children, self.tree)
+        if self.tree.currentItem() is item or self.tree.currentItem() in children:
+            self._offer(item)
+
+    def _failed(self, item: QTreeWidgetItem | None, exc: BaseException) -> None:
+        message = str(exc) or type(exc).__name__
+        PortalTree.show_error(item, message, self.tree)
+        self.set_status(message)
+        _notify_error(message)
+
+    # -- selection and metadata -----------------------------------------------------
+
+    def _selected(
+        self, item: QTreeWidgetItem | None, _previous: QTreeWidgetItem | None = None
+    ) -> None:
+        model = PortalTree.model(item)
+        if item is None or model is None:
+            return
+        self.metadata.show_fields(item.text(0), _fields_of(model))
+        self._offer(item)
+
+    def _offer(self, item: QTreeWidgetItem) -> None:
+        """Fill the open panel for a voxel spacing (or one of its tomograms)."""
+        kind = PortalTree.kind(item)
+        spacing_node = (
+            item
+            if kind == "spacing"
+            else item.parent()
+            if kind in ("tomogram", "annotation")
+            else None
+        )
+        if spacing_node is None:
+            return
+        contents = spacing_node.data(0, Qt.ItemDataRole.UserRole + 3)
+        if contents is None:
+            if PortalTree.needs_children(spacing_node):
+                spacing_node.setExpanded(True)
+            return
+        run = PortalTree.model(spacing_node.parent())
+        tomogram = PortalTree.model(item) if kind == "tomogram" else None
+        self.open_panel.set_contents(contents, run.name if isinstance(run, Run) else "", tomogram)
+
+    # -- opening ------------------------------------------------------------------------
+
+    def open_selected(self) -> None:
+        """Open the chosen tomogram with the ticked annotations, streaming layers in."""
+        panel = self.open_panel
+        tomogram = panel.selected_tomogram()
+        if panel.contents is None or tomogram is None:
+            return
+        multiscale, level = panel.level()
+        steps = plan(
+            panel.contents,
+            tomogram,
+            panel.chosen_files(),
+            run_name=panel.run_name,
+            multiscale=multiscale,
+            level=level,
+        )
+        if not panel.keep_layers.isChecked():
+            self.viewer.layers.clear()
+        self.viewer.dims.ndisplay = 3 if panel.three_d.isChecked() else 2
+        self._start_open(steps)
+
+    def open_annotation(
+        self, annotation: Annotation, contents: VoxelSpacingContents, run_name: str
+    ) -> None:
+        """Open one annotation's files, aligned with the tomogram chosen in the open panel."""
+        tomogram = self.open_panel.selected_tomogram() or next(iter(contents.tomograms), None)
+        if tomogram is None:
+            return
+        files = [(a, f) for a, f in openable_files(contents, tomogram) if a.id == annotation.id]
+        self._start_open(plan(contents, tomogram, files, run_name=run_name, include_tomogram=False))
+
+    def _start_open(self, steps: list[Step]) -> None:
+        self.open_panel.set_busy(True, len(steps))
+        done = {"layers": 0}
+
+        def add(result: tuple[str, list[LayerData] | None, str | None]) -> None:
+            label, layers, error = result
+            if error:
+                _notify_error(error)
+            for data, kwargs, layer_type in layers or []:
+                self.viewer.add_layer(_create_layer(data, kwargs, layer_type))
+                done["layers"] += 1
+            self.open_panel.progress.setValue(self.open_panel.progress.value() + 1)
+            self.set_status(f"opened {label}")
+
+        def finished() -> None:
+            self.open_panel.set_busy(False)
+            self._open_worker = None
+            self.layers_opened.emit(done["layers"])
+
+        self._open_worker = self.jobs.start(_run_steps, steps, yielded=add, finished=finished)
+
+    def cancel_open(self) -> None:
+        """Stop opening after the layer being read; layers already added stay."""
+        if self._open_worker is not None:
+            self._open_worker.quit()
+            self.set_status("cancelled")
+
+    def _double_clicked(self, item: QTreeWidgetItem, _column: int) -> None:
+        if PortalTree.kind(item) != "annotation":
+            return
+        contents = item.data(0, Qt.ItemDataRole.UserRole + 3)
+        run = PortalTree.model(item.parent().parent()) if item.parent() else None
+        if contents is not None:
+            self.open_annotation(
+                PortalTree.model(item), contents, run.name if isinstance(run, Run) else ""
+            )
+
+    def set_status(self, text: str) -> None:
+        """Show a one-line status under the tree."""
+        self.status.setText(text)
+
+    def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
+        self.jobs.cancel_all()
+        super().closeEvent(event)
+
+
+def _fields_of(model: Any) -> dict[str, Any]:
+    """Every field of a model for the metadata panel (nested models summarised)."""
+    fields = dict(getattr(model, "fields", {}) or {})
+    if isinstance(model, Run):
+        fields["voxelSpacings"] = [v.voxel_spacing for v in model.voxel_spacings]
+        fields["tiltSeriesQuality"] = model.tilt_series_quality
+    if isinstance(model, Annotation):
+        fields["shapes"] = {
+            s.shape_type: {f"file {f.id}": dict(f.fields) for f in s.files} for s in model.shapes
+        }
+    if not fields and is_dataclass(model) and not isinstance(model, type):
+        fields = asdict(model)
+    if isinstance(model, Tomogram | VoxelSpacing | Dataset) and not fields:
+        fields = asdict(model)
+    return fields
+
+
+def _create_layer(data: Any, kwargs: dict[str, Any], layer_type: str) -> Any:
+    from napari.layers import Layer
+
+    return Layer.create(data, kwargs, layer_type)
+
+
+def _notify_error(message: str) -> None:
+    from napari.utils.notifications import show_error
+
+    show_error(message)
