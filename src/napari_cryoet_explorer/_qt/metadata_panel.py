@@ -31,7 +31,8 @@ class MetadataPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.filter = QLineEdit(placeholderText="filter fields…")
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText("filter fields…")
         self.filter.setClearButtonEnabled(True)
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["field", "value"])
@@ -73,7 +74,9 @@ class MetadataPanel(QWidget):
     def _apply_filter(self, text: str) -> None:
         needle = text.strip().lower()
 
-        def visit(item: QTreeWidgetItem) -> bool:
+        def visit(item: QTreeWidgetItem | None) -> bool:
+            if item is None:
+                return False
             own = not needle or needle in item.text(0).lower() or needle in item.text(1).lower()
             child_hit = False
             for i in range(item.childCount()):
@@ -100,6 +103,8 @@ class MetadataPanel(QWidget):
 
     def keyPressEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
         if event.matches(QKeySequence.StandardKey.Copy):
-            QGuiApplication.clipboard().setText(self.selected_text())
+            clipboard = QGuiApplication.clipboard()
+            if clipboard is not None:
+                clipboard.setText(self.selected_text())
             return
         super().keyPressEvent(event)

@@ -108,7 +108,7 @@ class OpenPanel(QWidget):
         out = []
         for i in range(self.annotations.count()):
             item = self.annotations.item(i)
-            if item.checkState() == Qt.CheckState.Checked:
+            if item is not None and item.checkState() == Qt.CheckState.Checked:
                 out.append(item.data(Qt.ItemDataRole.UserRole))
         return out
 

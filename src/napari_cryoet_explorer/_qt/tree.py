@@ -91,7 +91,7 @@ class PortalTree(QTreeWidget):
         return None if item is None else item.data(0, KIND)
 
     @staticmethod
-    def model(item: QTreeWidgetItem | None) -> Any:
+    def node_model(item: QTreeWidgetItem | None) -> Any:
         """The portal model behind a node."""
         return None if item is None else item.data(0, MODEL)
 
@@ -117,7 +117,8 @@ class PortalTree(QTreeWidget):
         if item is None:
             tree.addTopLevelItems(children)
             return
-        if item.childCount() == 1 and item.child(0).data(0, KIND) == LOADING:
+        first = item.child(0)
+        if item.childCount() == 1 and first is not None and first.data(0, KIND) == LOADING:
             item.takeChild(0)
         item.addChildren(children)
 
@@ -137,7 +138,9 @@ class PortalTree(QTreeWidget):
         """Hide loaded nodes that do not contain ``text`` (nor have a descendant that does)."""
         needle = text.strip().lower()
 
-        def visit(item: QTreeWidgetItem) -> bool:
+        def visit(item: QTreeWidgetItem | None) -> bool:
+            if item is None:
+                return False
             own = not needle or any(
                 needle in item.text(c).lower() for c in range(self.columnCount())
             )

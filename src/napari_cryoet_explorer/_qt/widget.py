@@ -152,7 +152,7 @@ class ExplorerWidget(QWidget):
     def _expand(self, item: QTreeWidgetItem) -> None:
         if not PortalTree.needs_children(item):
             return
-        kind, model = PortalTree.kind(item), PortalTree.model(item)
+        kind, model = PortalTree.kind(item), PortalTree.node_model(item)
         if kind == "run":
             # The run's voxel spacings came with the runs page: no request needed.
             PortalTree.add_children(
@@ -200,7 +200,7 @@ class ExplorerWidget(QWidget):
     def _selected(
         self, item: QTreeWidgetItem | None, _previous: QTreeWidgetItem | None = None
     ) -> None:
-        model = PortalTree.model(item)
+        model = PortalTree.node_model(item)
         if item is None or model is None:
             return
         self.metadata.show_fields(item.text(0), _fields_of(model))
@@ -223,8 +223,8 @@ class ExplorerWidget(QWidget):
             if PortalTree.needs_children(spacing_node):
                 spacing_node.setExpanded(True)
             return
-        run = PortalTree.model(spacing_node.parent())
-        tomogram = PortalTree.model(item) if kind == "tomogram" else None
+        run = PortalTree.node_model(spacing_node.parent())
+        tomogram = PortalTree.node_model(item) if kind == "tomogram" else None
         self.open_panel.set_contents(contents, run.name if isinstance(run, Run) else "", tomogram)
 
     # -- opening ------------------------------------------------------------------------
@@ -290,10 +290,11 @@ class ExplorerWidget(QWidget):
         if PortalTree.kind(item) != "annotation":
             return
         contents = item.data(0, Qt.ItemDataRole.UserRole + 3)
-        run = PortalTree.model(item.parent().parent()) if item.parent() else None
+        parent = item.parent()
+        run = PortalTree.node_model(parent.parent()) if parent is not None else None
         if contents is not None:
             self.open_annotation(
-                PortalTree.model(item), contents, run.name if isinstance(run, Run) else ""
+                PortalTree.node_model(item), contents, run.name if isinstance(run, Run) else ""
             )
 
     def set_status(self, text: str) -> None:
