@@ -98,9 +98,11 @@ class PortalTree(QTreeWidget):
     @staticmethod
     def needs_children(item: QTreeWidgetItem) -> bool:
         """Whether the node still shows only its loading placeholder."""
+        first = item.child(0)
         return (
             item.childCount() == 1
-            and item.child(0).data(0, KIND) == LOADING
+            and first is not None
+            and first.data(0, KIND) == LOADING
             and not item.data(0, KIND + 1)
         )
 

@@ -76,9 +76,8 @@ class ExplorerWidget(QWidget):
         self._open_worker: Any = None
         self.url_edit = QLineEdit(default_url())
         self.connect_button = QPushButton("Connect")
-        self.search_edit = QLineEdit(
-            placeholderText="search: text, dataset id, run, object (Enter)"
-        )
+        self.search_edit = QLineEdit()
+        self.search_edit.setPlaceholderText("search: text, dataset id, run, object (Enter)")
         self.search_edit.setClearButtonEnabled(True)
         self.status = QLabel("")
         self.status.setWordWrap(True)
