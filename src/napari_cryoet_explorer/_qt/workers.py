@@ -29,7 +29,10 @@ class Jobs:
         **kwargs: Any,
     ) -> WorkerBase:
         """Run ``func`` (a function or a generator function) in a worker thread."""
-        worker = create_worker(func, *args, _start_thread=False, **kwargs)
+        # With a handler, errors are ours to report; otherwise superqt re-raises them.
+        worker = create_worker(
+            func, *args, _start_thread=False, _ignore_errors=errored is not None, **kwargs
+        )
         if yielded is not None and isinstance(worker, GeneratorWorker):
             worker.yielded.connect(yielded)
         if returned is not None:

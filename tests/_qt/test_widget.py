@@ -1,0 +1,191 @@
+"""The dock widget against the local replica (pytest-qt, napari viewer under Xvfb)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+from qtpy.QtCore import Qt, QTimer
+
+from napari_cryoet_explorer._qt.tree import PortalTree
+from napari_cryoet_explorer._qt.widget import ExplorerWidget
+from napari_cryoet_explorer.replica.server import ReplicaServer
+from napari_cryoet_explorer.replica.synthetic import GeneratedPortal
+
+TIMEOUT = 30_000
+
+
+@pytest.fixture
+def widget(make_napari_viewer: Callable[..., Any], qtbot: Any) -> ExplorerWidget:
+    viewer = make_napari_viewer()
+    w = ExplorerWidget(viewer)
+    qtbot.addWidget(w)
+    return w
+
+
+def _connect(widget: ExplorerWidget, server: ReplicaServer, qtbot: Any, n: int = 2) -> None:
+    server.clear_log()
+    widget.connect_to_portal(server.url)
+    qtbot.waitUntil(lambda: widget.tree.topLevelItemCount() == n and not widget.jobs.busy, timeout=TIMEOUT)
+
+
+def _expand(widget: ExplorerWidget, item: Any, qtbot: Any) -> None:
+    item.setExpanded(True)
+    qtbot.waitUntil(lambda: not PortalTree.needs_children(item) and not widget.jobs.busy, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: item.childCount() > 0 and PortalTree.kind(item.child(0)) != "loading", timeout=TIMEOUT)
+
+
+def _spacing_node(widget: ExplorerWidget, server: ReplicaServer, qtbot: Any) -> Any:
+    _connect(widget, server, qtbot)
+    dataset = widget.tree.topLevelItem(0)
+    _expand(widget, dataset, qtbot)
+    run = dataset.child(0)
+    _expand(widget, run, qtbot)
+    spacing = run.child(0)
+    _expand(widget, spacing, qtbot)
+    return spacing
+
+
+def test_browse_with_request_counts(widget: ExplorerWidget, tiny_replica: ReplicaServer, qtbot: Any) -> None:
+    _connect(widget, tiny_replica, qtbot)
+    assert tiny_replica.graphql_requests == 1  # the first screen after one request
+    dataset = widget.tree.topLevelItem(0)
+    assert dataset.text(0) == "10000" and dataset.text(3) == "2 runs"
+
+    tiny_replica.clear_log()
+    _expand(widget, dataset, qtbot)
+    assert [dataset.child(i).text(0) for i in range(dataset.childCount())] == ["TS_001", "TS_002"]
+    assert tiny_replica.graphql_requests == 1
+
+    tiny_replica.clear_log()
+    run = dataset.child(0)
+    _expand(widget, run, qtbot)
+    assert [run.child(i).text(0) for i in range(run.childCount())] == ["10.000 Å", "20.000 Å"]
+    assert tiny_replica.graphql_requests == 0  # spacings came with the runs page
+
+    tiny_replica.clear_log()
+    spacing = run.child(0)
+    _expand(widget, spacing, qtbot)
+    kinds = [PortalTree.kind(spacing.child(i)) for i in range(spacing.childCount())]
+    assert kinds.count("tomogram") == 2 and kinds.count("annotation") == 6
+    assert tiny_replica.graphql_requests == 1
+
+
+def test_metadata_for_each_level(widget: ExplorerWidget, tiny_replica: ReplicaServer, qtbot: Any) -> None:
+    spacing = _spacing_node(widget, tiny_replica, qtbot)
+    run, dataset = spacing.parent(), spacing.parent().parent()
+    expected = [(dataset, "organismName"), (run, "tiltSeriesQuality"), (spacing, "voxelSpacing"), (spacing.child(0), "reconstructionMethod")]
+    for item, key in expected:
+        widget.tree.setCurrentItem(item)
+        panel = widget.metadata.tree
+        root = panel.topLevelItem(0)
+        keys = {root.child(i).text(0) for i in range(root.childCount())}
+        assert key in keys, (item.text(0), keys)
+    widget.metadata.filter.setText("organism")
+    widget.tree.setCurrentItem(dataset)
+    root = widget.metadata.tree.topLevelItem(0)
+    visible = [root.child(i).text(0) for i in range(root.childCount()) if not root.child(i).isHidden()]
+    assert visible and all("organism" in k.lower() for k in visible)
+
+
+def test_search_and_instant_filter(widget: ExplorerWidget, tiny_replica: ReplicaServer, qtbot: Any) -> None:
+    _connect(widget, tiny_replica, qtbot)
+    widget.search_edit.setText("algal")
+    # Typing filters what is loaded at once...
+    hidden = [widget.tree.topLevelItem(i).isHidden() for i in range(2)]
+    assert hidden == [True, False]
+    # ...and Enter asks the server.
+    tiny_replica.clear_log()
+    widget.search()
+    qtbot.waitUntil(lambda: not widget.jobs.busy and widget.tree.topLevelItemCount() == 1, timeout=TIMEOUT)
+    assert widget.tree.topLevelItem(0).text(0) == "10001"
+    assert tiny_replica.graphql_requests == 1
+
+
+def test_open_tomogram_with_chosen_annotations(
+    widget: ExplorerWidget, tiny_replica: ReplicaServer, tiny_portal: GeneratedPortal, qtbot: Any
+) -> None:
+    spacing = _spacing_node(widget, tiny_replica, qtbot)
+    widget.tree.setCurrentItem(spacing)
+    panel = widget.open_panel
+    assert panel.isEnabled()
+    assert panel.selected_tomogram().alignment_id == 1  # the visualization default
+    assert panel.annotations.count() == 5
+    # Untick the instance mask: only ticked annotations open.
+    for i in range(panel.annotations.count()):
+        item = panel.annotations.item(i)
+        if "InstanceSegmentationMask" in item.text():
+            item.setCheckState(Qt.CheckState.Unchecked)
+    with qtbot.waitSignal(widget.layers_opened, timeout=TIMEOUT) as opened:
+        panel.open_button.click()
+    layers = widget.viewer.layers
+    assert opened.args == [len(layers)]
+    types = sorted(type(layer).__name__ for layer in layers)
+    assert types == ["Image", "Labels", "Points", "Points", "Points", "Vectors"]
+    for layer in layers:
+        assert np.allclose(layer.scale, 10.0), layer.name
+    ribosomes = next(layer for layer in layers if "ribosome (OrientedPoint)" == layer.name.split(" ", 1)[1])
+    truth = np.array(tiny_portal.ground_truth["runs"]["10000/TS_001"]["objects"]["ribosome"]["centres_zyx_angstrom"])
+    world = ribosomes.data * ribosomes.scale
+    assert np.allclose(np.sort(world, axis=0), np.sort(truth, axis=0), atol=1e-6)
+
+
+def test_cancel_mid_load_leaves_whole_layers(
+    widget: ExplorerWidget, tiny_replica: ReplicaServer, qtbot: Any
+) -> None:
+    spacing = _spacing_node(widget, tiny_replica, qtbot)
+    widget.tree.setCurrentItem(spacing)
+    tiny_replica.latency_ms = 300
+    with qtbot.waitSignal(widget.layers_opened, timeout=TIMEOUT):
+        widget.open_panel.open_button.click()
+        qtbot.wait(400)
+        widget.open_panel.cancel_button.click()
+    tiny_replica.latency_ms = 0
+    layers = list(widget.viewer.layers)
+    assert len(layers) < 6  # stopped early
+    for layer in layers:
+        layer.refresh()  # every layer that was added is whole and drawable
+    assert widget.open_panel.open_button.isEnabled()
+    assert widget.status.text() in ("cancelled",) or widget.status.text().startswith("opened")
+
+
+def test_503s_are_retried(
+    widget: ExplorerWidget, tiny_portal: GeneratedPortal, replica_factory: Callable[..., ReplicaServer], qtbot: Any
+) -> None:
+    flaky = replica_factory(tiny_portal.root, error_rate=0.5, seed=1)  # seed 1: the first answer is a 503
+    _connect(widget, flaky, qtbot)
+    statuses = [r.status for r in flaky.records("graphql")]
+    assert 503 in statuses and statuses[-1] == 200
+
+
+def test_unreachable_server_then_recover(widget: ExplorerWidget, tiny_replica: ReplicaServer, qtbot: Any) -> None:
+    dead = "http://127.0.0.1:9/graphql"
+    widget.connect_to_portal(dead)
+    qtbot.waitUntil(lambda: not widget.jobs.busy and dead in widget.status.text(), timeout=TIMEOUT)
+    assert PortalTree.kind(widget.tree.topLevelItem(0)) == "error"
+    _connect(widget, tiny_replica, qtbot)  # still usable
+    assert widget.tree.topLevelItem(0).text(0) == "10000"
+
+
+def test_gui_heartbeat_during_expand_and_open(
+    widget: ExplorerWidget, tiny_replica: ReplicaServer, qtbot: Any, record_property: Any
+) -> None:
+    """The longest gap of a 10 ms timer while browsing and opening at 100 ms latency."""
+    tiny_replica.latency_ms = 100
+    beats: list[float] = []
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(lambda: beats.append(time.perf_counter()))
+    timer.start()
+    spacing = _spacing_node(widget, tiny_replica, qtbot)
+    widget.tree.setCurrentItem(spacing)
+    with qtbot.waitSignal(widget.layers_opened, timeout=TIMEOUT):
+        widget.open_panel.open_button.click()
+    timer.stop()
+    gaps = np.diff(beats)
+    record_property("longest_heartbeat_gap_ms", float(gaps.max() * 1000))
+    print(f"longest GUI heartbeat gap: {gaps.max() * 1000:.1f} ms over {len(beats)} beats")
+    assert len(beats) > 10  # the timer ran through the whole interaction
