@@ -102,7 +102,7 @@ def test_search_and_instant_filter(widget: ExplorerWidget, tiny_replica: Replica
     widget.search()
     qtbot.waitUntil(lambda: not widget.jobs.busy and widget.tree.topLevelItemCount() == 1, timeout=TIMEOUT)
     assert widget.tree.topLevelItem(0).text(0) == "10001"
-    assert tiny_replica.graphql_requests == 1
+    assert tiny_replica.graphql_requests == 2  # find the matching ids, then one page of them
 
 
 def test_open_tomogram_with_chosen_annotations(

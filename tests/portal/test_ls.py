@@ -1,69 +1,130 @@
-"""``napari-cryoet-explorer ls`` against the replica."""
+"""``napari-cryoet-explorer ls`` against the replica: tables, JSON lines, errors."""
 
 from __future__ import annotations
 
 import io
 import json
+import socket
+from typing import Any
 
 import pytest
 
 from napari_cryoet_explorer.cli import main
-from napari_cryoet_explorer.portal.ls import run_ls
+from napari_cryoet_explorer.portal.ls import run_ls, split_target
 from napari_cryoet_explorer.replica.server import ReplicaServer
+from napari_cryoet_explorer.replica.synthetic import GeneratedPortal
 
 
-def _ls(server: ReplicaServer, target: str | None, **kw: object) -> tuple[int, str]:
+def _ls(
+    server: ReplicaServer, target: str | None, *, search: str | None = None, as_json: bool = False
+) -> tuple[int, str]:
     out = io.StringIO()
-    code = run_ls(
-        target, url=server.url, search=kw.get("search"), as_json=bool(kw.get("as_json")), out=out
-    )  # type: ignore[arg-type]
+    code = run_ls(target, url=server.url, search=search, as_json=as_json, out=out)
     return code, out.getvalue()
 
 
-def test_json_levels(tiny_replica: ReplicaServer) -> None:
+def _rows(text: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def test_json_levels(tiny_replica: ReplicaServer, tiny_portal: GeneratedPortal) -> None:
+    entities = tiny_portal.entities
+    runs = sorted(
+        (r for r in entities["Run"] if r["datasetId"] == 10000), key=lambda r: str(r["name"])
+    )
+
     code, text = _ls(tiny_replica, None, as_json=True)
-    rows = [json.loads(line) for line in text.splitlines()]
+    datasets = _rows(text)
     assert code == 0
-    assert [(r["id"], r["runs"]) for r in rows] == [(10000, 2), (10001, 2)]
-    assert all("title" in r and "children" in r for r in rows)
+    assert [d["id"] for d in datasets] == [d["id"] for d in entities["Dataset"]]
+    assert datasets[0]["children"] == datasets[0]["runs"] == len(runs)
+    assert all(d["title"] for d in datasets)
 
-    _, text = _ls(tiny_replica, "10000", as_json=True)
-    runs = [json.loads(line) for line in text.splitlines()]
-    assert [r["name"] for r in runs] == ["TS_001", "TS_002"]
-    assert runs[0]["children"] == 2 and runs[0]["voxel_spacings"] == [10.0, 20.0]
+    code, text = _ls(tiny_replica, "10000", as_json=True)
+    listed = _rows(text)
+    assert code == 0 and [r["name"] for r in listed] == [r["name"] for r in runs]
+    spacings = sorted(
+        v["voxelSpacing"] for v in entities["TomogramVoxelSpacing"] if v["runId"] == runs[0]["id"]
+    )
+    assert listed[0]["voxel_spacings"] == spacings and listed[0]["children"] == len(spacings)
+    assert listed[0]["tomograms"] == sum(t["runId"] == runs[0]["id"] for t in entities["Tomogram"])
 
-    _, text = _ls(tiny_replica, "10000/TS_001", as_json=True)
-    assert [json.loads(line)["name"] for line in text.splitlines()] == [
-        "VoxelSpacing10.000",
-        "VoxelSpacing20.000",
-    ]
+    code, text = _ls(tiny_replica, f"10000/{runs[0]['name']}", as_json=True)
+    assert [r["name"] for r in _rows(text)] == [f"VoxelSpacing{v:.3f}" for v in spacings]
 
-    _, text = _ls(tiny_replica, "10000/TS_001/VoxelSpacing10.000", as_json=True)
-    rows = [json.loads(line) for line in text.splitlines()]
-    kinds = [r["kind"] for r in rows]
-    assert kinds.count("tomogram") == 2
-    assert {r["name"] for r in rows if r["kind"] == "annotation"} == {
-        "ribosome",
-        "nucleosome",
-        "vesicle",
-    }
+    code, text = _ls(tiny_replica, f"10000/{runs[0]['name']}/{spacings[0]}", as_json=True)
+    rows = _rows(text)
+    tomograms = [r for r in rows if r["kind"] == "tomogram"]
+    annotations = [r for r in rows if r["kind"] == "annotation"]
+    assert code == 0 and len(tomograms) >= 2
+    assert len({t["alignment_id"] for t in tomograms}) >= 2
+    assert annotations and all(a["children"] == len(a["files"]) >= 1 for a in annotations)
+    assert all({"id", "name", "children"} <= set(r) for r in rows)
 
 
-def test_table_and_search(tiny_replica: ReplicaServer) -> None:
-    code, text = _ls(tiny_replica, None, search="algal")
+def test_tables(tiny_replica: ReplicaServer) -> None:
+    code, text = _ls(tiny_replica, None)
     assert code == 0
-    assert "10001" in text and "10000" not in text
-    _, text = _ls(tiny_replica, "10000/TS_001/10")
-    assert "tomogram" in text and "ribosome" in text and "OrientedPoint" in text
+    lines = text.splitlines()
+    assert lines[0].split() == ["ID", "RUNS", "TITLE"] and lines[1].startswith("10000 ")
+
+    _, text = _ls(tiny_replica, "10000")
+    assert text.splitlines()[0].split()[:2] == ["RUN", "ID"]
+
+    run = _rows(_ls(tiny_replica, "10000", as_json=True)[1])[0]["name"]
+    _, text = _ls(tiny_replica, f"10000/{run}")
+    assert "VoxelSpacing10.000" in text
+
+    _, by_number = _ls(tiny_replica, f"10000/{run}/10")
+    _, by_folder = _ls(tiny_replica, f"10000/{run}/VoxelSpacing10.000/")
+    assert by_number == by_folder
+    assert "TOMOGRAM" in by_number and "ANNOTATION" in by_number
+    assert "OrientedPoint" in by_number and "ndjson" in by_number and "zarr" in by_number
 
 
-def test_errors_are_one_line(
+def test_search(tiny_replica: ReplicaServer, tiny_portal: GeneratedPortal) -> None:
+    other = [r for r in tiny_portal.entities["Run"] if r["datasetId"] == 10001][0]["name"]
+    code, text = _ls(tiny_replica, None, search=other, as_json=True)
+    rows = _rows(text)
+    assert code == 0 and [r["id"] for r in rows] == [10001]
+    assert rows[0]["matched_runs"] == [other] and "run" in rows[0]["matched_by"]
+
+    _, text = _ls(tiny_replica, None, search=other)
+    assert "10001" in text and "10000" not in text and other in text
+
+    _, text = _ls(tiny_replica, "10001", search=other, as_json=True)
+    assert [r["name"] for r in _rows(text)] == [other]
+
+
+def test_errors_are_one_line_naming_the_url(
     tiny_replica: ReplicaServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["ls", "--url", tiny_replica.url, "10000/TS_999"]) == 1
+    url = tiny_replica.url
+    assert main(["ls", "--url", url, "10000/TS_999"]) == 1
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "TS_999" in err and tiny_replica.url in err
-    assert main(["ls", "--url", "http://127.0.0.1:9/graphql"]) == 1
-    assert "cannot reach http://127.0.0.1:9/graphql" in capsys.readouterr().err
-    assert main(["ls", "--url", tiny_replica.url, "abc"]) == 1
-    assert "dataset id must be a number" in capsys.readouterr().err
+    assert err.count("\n") == 1 and "TS_999" in err and url in err
+    assert "Traceback" not in err
+
+    assert main(["ls", "--url", url, "99"]) == 1
+    assert f"no dataset 99 at {url}" in capsys.readouterr().err
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{s.getsockname()[1]}/graphql"
+    assert main(["ls", "--url", dead]) == 1
+    assert f"cannot reach {dead}" in capsys.readouterr().err
+
+    wrong = url.replace("/graphql", "/v2")
+    assert main(["ls", "--json", "--url", wrong]) == 1
+    captured = capsys.readouterr()
+    assert f"{wrong} is not a GraphQL endpoint" in captured.err and captured.out == ""
+
+    for bad in ("abc", "1/2/3/4", "10000/TS_001/fine"):
+        assert main(["ls", "--url", url, bad]) == 2
+        assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_split_target() -> None:
+    assert split_target(None) == (None, None, None)
+    assert split_target("10000/") == (10000, None, None)
+    assert split_target("10000/TS_001/VoxelSpacing13.480") == (10000, "TS_001", 13.48)

@@ -1,45 +1,49 @@
-"""The portal client: lists the tree level by level in a handful of requests."""
+"""The portal client: reads the tree level by level, one request per page of children."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
-from . import parse, queries
-from .errors import PortalError
-from .models import Dataset, Run, VoxelSpacing, VoxelSpacingContents
+from . import parse, queries, search
+from .errors import PortalNotFoundError, PortalResponseError
+from .models import Dataset, Page, Run, SearchResult, VoxelSpacing, VoxelSpacingContents
 from .schema import default_url
+from .search import SearchHits
 from .transport import RetryPolicy, Transport
 
+T = TypeVar("T")
+
 DEFAULT_PAGE_SIZE = 250
-MAX_CHILDREN = 1000
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    """Datasets matching a search, and the runs whose names matched."""
-
-    datasets: tuple[Dataset, ...]
-    runs: tuple[tuple[int, str], ...]  # (dataset id, run name)
+# Children per connection page under a voxel spacing (tomograms, annotation files).
+CONTENTS_PAGE_SIZE = 500
+# Runs listed with a search result (their total is reported beside them).
+SEARCH_RUN_LIMIT = 500
 
 
 class PortalClient:
     """Reads the CryoET Data Portal's tree with nested, paged GraphQL queries.
 
-    Cheap to create; not thread-safe: use one client per thread.
+    Cheap to create (the schema is parsed once per process); not thread-safe: use one
+    client per thread, e.g. through :func:`thread_client`.
 
     Parameters
     ----------
     url : str, optional
         GraphQL endpoint; defaults to the public portal.
     page_size : int
-        Children per request when listing datasets or runs.
+        Datasets or runs per request.
     timeout_s : float
         Read timeout of one request.
     retry : RetryPolicy, optional
-        Retry behaviour for 502/503/504, timeouts and connection failures.
+        Retry behaviour for 429/502/503/504, resets, timeouts and refused connections.
+
+    Raises
+    ------
+    PortalURLError
+        ``url`` is not an http(s) URL.
     """
 
     def __init__(
@@ -50,6 +54,8 @@ class PortalClient:
         timeout_s: float = 60.0,
         retry: RetryPolicy | None = None,
     ) -> None:
+        if page_size < 1:
+            raise ValueError(f"page_size must be positive, got {page_size}")
         self.url = url or default_url()
         self.page_size = page_size
         self.transport = Transport(self.url, timeout_s=timeout_s, retry=retry)
@@ -64,27 +70,61 @@ class PortalClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # -- datasets -----------------------------------------------------------------
+    @property
+    def requests_sent(self) -> int:
+        """HTTP requests sent so far, retries included."""
+        return self.transport.requests_sent
 
-    def iter_dataset_pages(self, where: dict[str, Any] | None = None) -> Iterator[list[Dataset]]:
-        """Datasets (with run counts) a page at a time; the first page costs one request."""
+    # -- datasets -------------------------------------------------------------------
+
+    def iter_dataset_pages(self, where: Mapping[str, Any] | None = None) -> Iterator[Page[Dataset]]:
+        """Datasets with run counts, in id order, a page (one request) at a time.
+
+        Parameters
+        ----------
+        where : Mapping, optional
+            A ``DatasetWhereClause``, e.g. ``{"organismName": {"_ilike": "%coli%"}}``.
+        """
         yield from self._pages(queries.datasets_page, "datasets", where, parse.dataset)
 
-    def datasets(self, where: dict[str, Any] | None = None) -> list[Dataset]:
-        """Every dataset, in id order."""
+    def datasets(self, where: Mapping[str, Any] | None = None) -> list[Dataset]:
+        """Every dataset (matching ``where``), in id order."""
         return [d for page in self.iter_dataset_pages(where) for d in page]
 
+    def iter_datasets_by_id(self, ids: Sequence[int]) -> Iterator[Page[Dataset]]:
+        """The datasets with these ids, in the order given, a page at a time."""
+        for start in range(0, len(ids), self.page_size):
+            chunk = [int(i) for i in ids[start : start + self.page_size]]
+            variables = {"where": {"id": {"_in": chunk}}, "limit": len(chunk), "offset": 0}
+            data = self.transport.execute(queries.datasets_page(False), variables)
+            found = {d.id: d for d in self._parse_list(data, "datasets", parse.dataset)}
+            yield Page(tuple(found[i] for i in chunk if i in found), start, len(ids))
+
     def dataset(self, dataset_id: int) -> Dataset:
-        """One dataset by id."""
+        """One dataset by id (one request).
+
+        Raises
+        ------
+        PortalNotFoundError
+            The portal has no dataset of that id.
+        """
         found = self.datasets({"id": {"_eq": int(dataset_id)}})
         if not found:
-            raise PortalError(f"no dataset {dataset_id} at {self.url}")
+            raise PortalNotFoundError(f"no dataset {dataset_id} at {self.url}", url=self.url)
         return found[0]
 
-    # -- runs ---------------------------------------------------------------------
+    # -- runs -----------------------------------------------------------------------
 
-    def iter_run_pages(self, dataset_id: int, name_like: str | None = None) -> Iterator[list[Run]]:
-        """Runs of a dataset, a page at a time, with voxel spacings and counts."""
+    def iter_run_pages(self, dataset_id: int, name_like: str | None = None) -> Iterator[Page[Run]]:
+        """Runs of a dataset by name, with voxel spacings and counts, a page at a time.
+
+        Parameters
+        ----------
+        dataset_id : int
+            The dataset.
+        name_like : str, optional
+            An ILIKE pattern on run names (``%`` any text, ``_`` any character).
+        """
         where: dict[str, Any] = {"datasetId": {"_eq": int(dataset_id)}}
         if name_like:
             where["name"] = {"_ilike": name_like}
@@ -95,103 +135,206 @@ class PortalClient:
         return [r for page in self.iter_run_pages(dataset_id) for r in page]
 
     def run(self, dataset_id: int, run_name: str) -> Run:
-        """One run of a dataset by name."""
+        """One run of a dataset by name (one request).
+
+        Raises
+        ------
+        PortalNotFoundError
+            The dataset has no run of that name.
+        """
         where = {"datasetId": {"_eq": int(dataset_id)}, "name": {"_eq": run_name}}
         found = [
             r for page in self._pages(queries.runs_page, "runs", where, parse.run) for r in page
         ]
         if not found:
-            raise PortalError(f"no run {run_name!r} in dataset {dataset_id} at {self.url}")
+            raise PortalNotFoundError(
+                f"no run {run_name!r} in dataset {dataset_id} at {self.url}", url=self.url
+            )
         return found[0]
 
-    # -- voxel spacings -------------------------------------------------------------
+    # -- voxel spacings ---------------------------------------------------------------
 
     def voxel_spacing_contents(self, voxel_spacing_id: int) -> VoxelSpacingContents:
-        """Tomograms of a voxel spacing and the run's annotations, in one request.
+        """Tomograms of a voxel spacing and the run's annotations at it, in one request.
 
-        Annotation files are those at this voxel spacing; use
-        :func:`~napari_cryoet_explorer.portal.models.files_for_tomogram` to keep the
-        ones whose alignment matches a tomogram.
+        Annotation files are those at this voxel spacing, of every alignment; use
+        :func:`~napari_cryoet_explorer.portal.models.files_for_tomogram` to keep those
+        that line up with one tomogram. More than ``CONTENTS_PAGE_SIZE`` tomograms or
+        files take one more request per further page.
+
+        Raises
+        ------
+        PortalNotFoundError
+            The portal has no voxel spacing of that id.
         """
-        data = self.transport.execute(
-            queries.voxel_spacing_contents(), {"id": int(voxel_spacing_id), "first": MAX_CHILDREN}
-        )
-        nodes = data.get("tomogramVoxelSpacings") or []
-        if not nodes:
-            raise PortalError(f"no voxel spacing {voxel_spacing_id} at {self.url}")
-        node = nodes[0]
-        annotations = [
-            parse.annotation(n) for n in parse._nodes((node.get("run") or {}).get("annotations"))
-        ]
+        variables: dict[str, Any] = {
+            "id": int(voxel_spacing_id),
+            "first": CONTENTS_PAGE_SIZE,
+            "withTomograms": True,
+            "tomogramsAfter": None,
+            "withFiles": True,
+            "filesAfter": None,
+        }
+        spacing_node: Mapping[str, Any] | None = None
+        tomogram_nodes: list[Mapping[str, Any]] = []
+        file_nodes: list[Mapping[str, Any]] = []
+        while variables["withTomograms"] or variables["withFiles"]:
+            data = self.transport.execute(queries.voxel_spacing_contents(), variables)
+            found = self._root(data, "tomogramVoxelSpacings")
+            if not found:
+                raise PortalNotFoundError(
+                    f"no voxel spacing {voxel_spacing_id} at {self.url}", url=self.url
+                )
+            node = found[0]
+            spacing_node = spacing_node or node
+            for key, into, flag, cursor in (
+                ("tomograms", tomogram_nodes, "withTomograms", "tomogramsAfter"),
+                ("annotationFiles", file_nodes, "withFiles", "filesAfter"),
+            ):
+                if not variables[flag]:
+                    continue
+                connection = self._connection(node, key)
+                page = self._guard(parse.nodes, connection)
+                into.extend(page)
+                page_info = connection.get("pageInfo") or {}
+                variables[flag] = bool(page_info.get("hasNextPage"))
+                variables[cursor] = page_info.get("endCursor")
+                if variables[flag] and (not page or variables[cursor] is None):
+                    # A next page that cannot be reached would loop forever.
+                    raise PortalResponseError(
+                        f"{self.url} announced more {key} but gave no cursor to them",
+                        url=self.url,
+                    )
+        assert spacing_node is not None
         return VoxelSpacingContents(
-            voxel_spacing=parse.voxel_spacing(node),
-            tomograms=tuple(parse.tomogram(n) for n in parse._nodes(node.get("tomograms"))),
-            annotations=tuple(a for a in annotations if a.files),
+            voxel_spacing=self._guard(parse.voxel_spacing, spacing_node),
+            tomograms=tuple(self._guard(parse.tomogram, n) for n in tomogram_nodes),
+            annotations=self._guard(parse.annotations_from_files, file_nodes),
         )
 
     def find_voxel_spacing(self, run: Run, spacing: float) -> VoxelSpacing:
-        """The voxel spacing of ``run`` closest to ``spacing`` Angstrom (within 0.001)."""
+        """The voxel spacing of ``run`` equal to ``spacing`` Angstrom (within 0.001).
+
+        Raises
+        ------
+        PortalNotFoundError
+            The run has no such voxel spacing.
+        """
         for vs in run.voxel_spacings:
             if math.isclose(vs.voxel_spacing, spacing, abs_tol=1e-3):
                 return vs
         have = ", ".join(f"{v.voxel_spacing:.3f}" for v in run.voxel_spacings) or "none"
-        raise PortalError(f"run {run.name} has no voxel spacing {spacing:.3f} (has {have})")
+        raise PortalNotFoundError(
+            f"run {run.name} has no voxel spacing {spacing:.3f} (has {have}) at {self.url}",
+            url=self.url,
+        )
 
-    # -- search ---------------------------------------------------------------------
+    # -- search -----------------------------------------------------------------------
 
-    def search(self, text: str) -> SearchResult:
-        """Datasets whose title, description, organism, cell or tissue, run names or
-        annotated object names contain ``text`` (case-insensitive), or whose id it is.
+    def search_hits(self, text: str, *, run_limit: int = SEARCH_RUN_LIMIT) -> SearchHits:
+        """Which datasets match ``text``, and the runs named like it: one request.
 
-        One request.
+        Matches, case-insensitively, text within a dataset's title, description,
+        organism, cell or tissue name, its runs' names or its annotated objects'
+        names, and a dataset id given as digits. Fetch the datasets themselves with
+        :meth:`iter_datasets_by_id`.
+
+        Raises
+        ------
+        ValueError
+            ``text`` is empty.
         """
-        text = text.strip()
-        numeric = text.isdigit()
-        variables: dict[str, Any] = {"text": f"%{_escape_like(text)}%"}
-        if numeric:
-            variables["id"] = int(text)
-        data = self.transport.execute(queries.search(numeric), variables)
-        found: dict[int, Dataset] = {}
-        for key in (
-            "byId",
-            "byTitle",
-            "byDescription",
-            "byOrganism",
-            "byCell",
-            "byTissue",
-            "byRun",
-            "byObject",
-        ):
-            for node in data.get(key) or []:
-                found.setdefault(int(node["id"]), parse.dataset(node))
-        runs = tuple((int(r["datasetId"]), str(r["name"])) for r in data.get("runs") or [])
-        return SearchResult(tuple(found[k] for k in sorted(found)), runs)
+        if not text.strip():
+            raise ValueError("empty search text")
+        query, variables = search.hits_variables(text, run_limit)
+        data = self.transport.execute(query, variables)
+        return self._guard(search.read_hits, data)
 
-    # -- paging ---------------------------------------------------------------------
+    def search(self, text: str, *, run_limit: int = SEARCH_RUN_LIMIT) -> SearchResult:
+        """Datasets matching ``text`` (see :meth:`search_hits`) and the matching runs.
+
+        Costs one request plus one per page of matching datasets.
+        """
+        hits = self.search_hits(text, run_limit=run_limit)
+        datasets = tuple(d for page in self.iter_datasets_by_id(hits.dataset_ids) for d in page)
+        return SearchResult(datasets, hits.runs, hits.run_total, hits.matched_by)
+
+    # -- paging and checking ----------------------------------------------------------
 
     def _pages(
-        self, make_query: Any, root: str, where: dict[str, Any] | None, parse_node: Any
-    ) -> Iterator[list[Any]]:
+        self,
+        make_query: Callable[[bool], str],
+        root: str,
+        where: Mapping[str, Any] | None,
+        parse_node: Callable[[Mapping[str, Any]], T],
+    ) -> Iterator[Page[T]]:
         # The first page asks for the total too, so the number of requests is the
-        # number of pages exactly (no empty page to find the end).
+        # number of pages exactly (no trailing empty page to find the end).
         offset, total = 0, None
         while total is None or offset < total:
-            variables = {"where": where or {}, "limit": self.page_size, "offset": offset}
+            variables = {"where": dict(where or {}), "limit": self.page_size, "offset": offset}
             data = self.transport.execute(make_query(total is None), variables)
+            items = self._parse_list(data, root, parse_node)
             if total is None:
-                aggregate = (data.get("total") or {}).get("aggregate") or [{}]
-                total = int(aggregate[0].get("count") or 0)
-            nodes = data.get(root) or []
-            if nodes:
-                yield [parse_node(n) for n in nodes]
-            if len(nodes) < self.page_size:
+                total = self._guard(parse.count, data, "total")
+            if items:
+                yield Page(tuple(items), offset, total)
+            if len(items) < self.page_size:
                 break
-            offset += len(nodes)
+            offset += len(items)
+
+    def _root(self, data: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+        value = data.get(key)
+        if not isinstance(value, list):
+            raise PortalResponseError(
+                f"{self.url} answered without the {key!r} list the query asked for", url=self.url
+            )
+        return value
+
+    def _connection(self, node: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+        value = node.get(key)
+        if not isinstance(value, Mapping):
+            raise PortalResponseError(
+                f"{self.url} answered without the {key!r} connection the query asked for",
+                url=self.url,
+            )
+        return value
+
+    def _parse_list(
+        self, data: Mapping[str, Any], key: str, parse_node: Callable[[Mapping[str, Any]], T]
+    ) -> list[T]:
+        return [self._guard(parse_node, n) for n in self._root(data, key)]
+
+    def _guard(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)``, turning a node that lacks what the schema promises into an error."""
+        try:
+            return fn(*args)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            raise PortalResponseError(
+                f"{self.url} answered data that does not fit the schema "
+                f"({type(exc).__name__}: {exc})",
+                url=self.url,
+            ) from exc
 
 
-def _escape_like(text: str) -> str:
-    """Escape LIKE wildcards typed by the user."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+_local = threading.local()
 
 
-__all__ = ["PortalClient", "SearchResult", "VoxelSpacing"]
+def thread_client(url: str | None = None, **options: Any) -> PortalClient:
+    """This thread's client for ``url``, created on first use and kept for reuse.
+
+    The HTTP transport is not thread-safe; worker threads call this instead of
+    sharing one client. ``options`` (``page_size``, ``timeout_s``, ``retry``) apply
+    when the client is created.
+    """
+    clients: dict[str, PortalClient] | None = getattr(_local, "clients", None)
+    if clients is None:
+        clients = _local.clients = {}
+    key = url or default_url()
+    client = clients.get(key)
+    if client is None:
+        client = clients[key] = PortalClient(key, **options)
+    return client
+
+
+__all__ = ["PortalClient", "SearchHits", "thread_client"]

@@ -4,20 +4,44 @@ from __future__ import annotations
 
 
 class PortalError(Exception):
-    """Base class of the portal client's errors."""
+    """Base class of the portal client's errors.
+
+    Parameters
+    ----------
+    message : str
+        What went wrong, naming the URL.
+    url : str, optional
+        The GraphQL endpoint concerned.
+    """
+
+    def __init__(self, message: str, *, url: str | None = None) -> None:
+        super().__init__(message)
+        self.url = url
+
+
+class PortalURLError(PortalError):
+    """The URL is not a GraphQL endpoint: malformed, or the server has no such path."""
+
+    def __init__(self, message: str, *, url: str | None = None, status: int | None = None) -> None:
+        super().__init__(message, url=url)
+        self.status = status
 
 
 class PortalConnectionError(PortalError):
-    """The server could not be reached (refused, unresolvable, timed out)."""
+    """The server could not be reached (refused, unresolvable, reset or timed out)."""
 
 
 class PortalHTTPError(PortalError):
     """The server answered with an HTTP error that retrying did not cure."""
 
-    def __init__(self, message: str, status: int) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, url: str | None = None, status: int) -> None:
+        super().__init__(message, url=url)
         self.status = status
 
 
 class PortalResponseError(PortalError):
-    """The answer is not a GraphQL answer that fits the schema."""
+    """The answer does not fit the schema: not JSON, GraphQL errors, or missing data."""
+
+
+class PortalNotFoundError(PortalError):
+    """The portal has no such dataset, run or voxel spacing."""

@@ -2,16 +2,19 @@
 
 Each model keeps typed attributes for what the code needs, and ``fields``: every
 scalar field of its GraphQL type as the server returned it, for a metadata panel.
+Sizes and offsets are given in z, y, x order (napari's), unlike the portal's x, y, z.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
+T = TypeVar("T")
 Fields = Mapping[str, Any]
+ZYX = tuple[int, int, int]
 _EMPTY: Fields = MappingProxyType({})
 
 
@@ -20,15 +23,25 @@ def freeze(values: Mapping[str, Any]) -> Fields:
     return MappingProxyType(dict(values))
 
 
+def _fields() -> Any:
+    # Not compared nor hashed: two models of one node are equal whatever was fetched.
+    return field(default_factory=lambda: _EMPTY, compare=False, repr=False)
+
+
 @dataclass(frozen=True)
 class Dataset:
-    """A dataset of the portal."""
+    """A dataset of the portal, with its number of runs."""
 
     id: int
     title: str
+    description: str = ""
     organism_name: str | None = None
+    cell_name: str | None = None
+    tissue_name: str | None = None
+    key_photo_thumbnail_url: str | None = None
+    https_prefix: str | None = None
     run_count: int = 0
-    fields: Fields = field(default_factory=lambda: _EMPTY, compare=False, repr=False)
+    fields: Fields = _fields()
 
 
 @dataclass(frozen=True)
@@ -38,8 +51,9 @@ class VoxelSpacing:
     id: int
     voxel_spacing: float
     run_id: int
+    https_prefix: str | None = None
     tomogram_count: int = 0
-    fields: Fields = field(default_factory=lambda: _EMPTY, compare=False, repr=False)
+    fields: Fields = _fields()
 
     @property
     def folder_name(self) -> str:
@@ -49,7 +63,7 @@ class VoxelSpacing:
 
 @dataclass(frozen=True)
 class Run:
-    """A run (one tilt series and its reconstructions) of a dataset."""
+    """A run (one tilt series and its reconstructions) of a dataset, with counts."""
 
     id: int
     name: str
@@ -58,19 +72,27 @@ class Run:
     tomogram_count: int = 0
     annotation_count: int = 0
     tilt_series_quality: int | None = None
-    fields: Fields = field(default_factory=lambda: _EMPTY, compare=False, repr=False)
+    https_prefix: str | None = None
+    fields: Fields = _fields()
 
 
 @dataclass(frozen=True)
 class Tomogram:
-    """A tomogram at one voxel spacing and alignment."""
+    """A tomogram at one voxel spacing and alignment.
+
+    ``scale_dimensions`` holds the size of each multiscale level (``scale0Dimensions``
+    and on), z, y, x; ``offset_zyx`` the origin in voxels.
+    """
 
     id: int
     name: str
     voxel_spacing: float
     voxel_spacing_id: int
     alignment_id: int | None
-    size_zyx: tuple[int, int, int]
+    size_zyx: ZYX
+    run_id: int | None = None
+    offset_zyx: ZYX = (0, 0, 0)
+    scale_dimensions: tuple[ZYX, ...] = ()
     https_omezarr_dir: str | None = None
     s3_omezarr_dir: str | None = None
     https_mrc_file: str | None = None
@@ -78,12 +100,13 @@ class Tomogram:
     thumbnail_url: str | None = None
     is_visualization_default: bool = False
     processing: str | None = None
-    fields: Fields = field(default_factory=lambda: _EMPTY, compare=False, repr=False)
+    reconstruction_method: str | None = None
+    fields: Fields = _fields()
 
 
 @dataclass(frozen=True)
 class AnnotationFile:
-    """One file of an annotation shape."""
+    """One file of an annotation shape, at one voxel spacing and alignment."""
 
     id: int
     format: str
@@ -93,7 +116,7 @@ class AnnotationFile:
     voxel_spacing_id: int | None
     alignment_id: int | None
     is_visualization_default: bool = False
-    fields: Fields = field(default_factory=lambda: _EMPTY, compare=False, repr=False)
+    fields: Fields = _fields()
 
 
 @dataclass(frozen=True)
@@ -103,7 +126,7 @@ class AnnotationShape:
     id: int
     shape_type: str
     files: tuple[AnnotationFile, ...] = ()
-    fields: Fields = field(default_factory=lambda: _EMPTY, compare=False, repr=False)
+    fields: Fields = _fields()
 
 
 @dataclass(frozen=True)
@@ -117,7 +140,7 @@ class Annotation:
     ground_truth_status: bool | None = None
     object_count: int | None = None
     shapes: tuple[AnnotationShape, ...] = ()
-    fields: Fields = field(default_factory=lambda: _EMPTY, compare=False, repr=False)
+    fields: Fields = _fields()
 
     @property
     def files(self) -> tuple[AnnotationFile, ...]:
@@ -127,11 +150,63 @@ class Annotation:
 
 @dataclass(frozen=True)
 class VoxelSpacingContents:
-    """Everything under a voxel spacing: its tomograms and the run's annotations."""
+    """Everything under a voxel spacing: its tomograms, and the run's annotations
+    with the shapes and files at this voxel spacing (every alignment)."""
 
     voxel_spacing: VoxelSpacing
     tomograms: tuple[Tomogram, ...]
     annotations: tuple[Annotation, ...]
+
+    def files_for(self, tomogram: Tomogram) -> list[tuple[Annotation, AnnotationFile]]:
+        """The annotation files that line up with ``tomogram``."""
+        return files_for_tomogram(self.annotations, tomogram)
+
+
+@dataclass(frozen=True)
+class Page(Sequence[T], Generic[T]):
+    """One page of a listing: its items, where it starts, and how many there are in all."""
+
+    items: tuple[T, ...]
+    offset: int = 0
+    total: int | None = None
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[T, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> T | tuple[T, ...]:
+        return self.items[index]
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self.items)
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """What a search found.
+
+    Attributes
+    ----------
+    datasets : tuple of Dataset
+        Matching datasets, by id.
+    runs : tuple of Run
+        Runs whose names match, by dataset and name (at most the client's run limit).
+    run_total : int
+        How many runs match in all.
+    matched_by : Mapping[int, tuple[str, ...]]
+        For each dataset id, what matched: ``id``, ``title``, ``description``,
+        ``organism``, ``cell``, ``tissue``, ``run``, ``object``.
+    """
+
+    datasets: tuple[Dataset, ...]
+    runs: tuple[Run, ...] = ()
+    run_total: int = 0
+    matched_by: Mapping[int, tuple[str, ...]] = _fields()
 
 
 def files_for_tomogram(
@@ -140,7 +215,20 @@ def files_for_tomogram(
     """The annotation files that line up with ``tomogram``.
 
     A file belongs with a tomogram when both have the same voxel spacing and the same
-    alignment (a file without an alignment id is taken to fit any alignment).
+    alignment. A file or tomogram without an alignment id (older depositions) is
+    taken to fit any alignment of its voxel spacing.
+
+    Parameters
+    ----------
+    annotations : iterable of Annotation
+        Annotations with their shapes and files, e.g. ``VoxelSpacingContents.annotations``.
+    tomogram : Tomogram
+        The tomogram to draw them on.
+
+    Returns
+    -------
+    list of (Annotation, AnnotationFile)
+        Matching files with the annotation each belongs to, in the given order.
     """
     out = []
     for annotation in annotations:

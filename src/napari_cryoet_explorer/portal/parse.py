@@ -1,11 +1,17 @@
-"""Turn GraphQL answers into models."""
+"""Turn GraphQL answers into models.
+
+Functions raise ``KeyError``, ``TypeError`` or ``ValueError`` when a node lacks a
+field the schema guarantees; the client turns those into
+:class:`~napari_cryoet_explorer.portal.errors.PortalResponseError`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .models import (
+    ZYX,
     Annotation,
     AnnotationFile,
     AnnotationShape,
@@ -17,66 +23,104 @@ from .models import (
 )
 from .schema import scalar_fields
 
-
-def _scalars(type_name: str, node: Mapping[str, Any]) -> Mapping[str, Any]:
-    return freeze({k: node.get(k) for k in scalar_fields(type_name) if k in node})
+Node = Mapping[str, Any]
 
 
-def _count(node: Mapping[str, Any], key: str) -> int:
-    aggregate = (node.get(key) or {}).get("aggregate") or []
-    return int(aggregate[0].get("count") or 0) if aggregate else 0
+def scalars(type_name: str, node: Node) -> Mapping[str, Any]:
+    """The scalar fields of ``type_name`` present in ``node``, read-only."""
+    return freeze({k: node[k] for k in scalar_fields(type_name) if k in node})
 
 
-def _nodes(connection: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
-    return [edge["node"] for edge in (connection or {}).get("edges", [])]
+def count(node: Node, key: str) -> int:
+    """The ``count`` of an aggregate field (``runsAggregate { aggregate { count } }``)."""
+    aggregate = node[key]["aggregate"] or [{}]
+    return int(aggregate[0].get("count") or 0)
 
 
-def dataset(node: Mapping[str, Any]) -> Dataset:
+def nodes(connection: Node | None) -> list[Node]:
+    """The nodes of a connection's edges."""
+    if connection is None:
+        return []
+    return [edge["node"] for edge in connection["edges"]]
+
+
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _xyz_text(text: Any) -> ZYX | None:
+    """``"630,630,184"`` (x, y, z) as (z, y, x); None if absent or malformed."""
+    if not isinstance(text, str):
+        return None
+    try:
+        x, y, z = (int(float(p)) for p in text.split(","))
+    except ValueError:
+        return None
+    return (z, y, x)
+
+
+def dataset(node: Node) -> Dataset:
     """A :class:`Dataset` from a node with ``runsAggregate``."""
     return Dataset(
         id=int(node["id"]),
-        title=str(node.get("title") or ""),
+        title=str(node["title"] or ""),
+        description=str(node.get("description") or ""),
         organism_name=node.get("organismName"),
-        run_count=_count(node, "runsAggregate"),
-        fields=_scalars("Dataset", node),
+        cell_name=node.get("cellName"),
+        tissue_name=node.get("tissueName"),
+        key_photo_thumbnail_url=node.get("keyPhotoThumbnailUrl"),
+        https_prefix=node.get("httpsPrefix"),
+        run_count=count(node, "runsAggregate"),
+        fields=scalars("Dataset", node),
     )
 
 
-def voxel_spacing(node: Mapping[str, Any]) -> VoxelSpacing:
+def voxel_spacing(node: Node) -> VoxelSpacing:
     """A :class:`VoxelSpacing` from a node (``tomogramsAggregate`` optional)."""
     return VoxelSpacing(
         id=int(node["id"]),
         voxel_spacing=float(node["voxelSpacing"]),
         run_id=int(node.get("runId") or 0),
-        tomogram_count=_count(node, "tomogramsAggregate"),
-        fields=_scalars("TomogramVoxelSpacing", node),
+        https_prefix=node.get("httpsPrefix"),
+        tomogram_count=count(node, "tomogramsAggregate") if "tomogramsAggregate" in node else 0,
+        fields=scalars("TomogramVoxelSpacing", node),
     )
 
 
-def run(node: Mapping[str, Any]) -> Run:
-    """A :class:`Run` from a node of the runs query."""
-    tilt = _nodes(node.get("tiltseries"))
+def run(node: Node) -> Run:
+    """A :class:`Run` from a ``RunFields`` node."""
+    tilt = nodes(node.get("tiltseries"))
+    quality = tilt[0].get("tiltSeriesQuality") if tilt else None
     return Run(
         id=int(node["id"]),
         name=str(node["name"]),
-        dataset_id=int(node.get("datasetId") or 0),
-        voxel_spacings=tuple(voxel_spacing(n) for n in _nodes(node.get("tomogramVoxelSpacings"))),
-        tomogram_count=_count(node, "tomogramsAggregate"),
-        annotation_count=_count(node, "annotationsAggregate"),
-        tilt_series_quality=tilt[0].get("tiltSeriesQuality") if tilt else None,
-        fields=_scalars("Run", node),
+        dataset_id=int(node["datasetId"]),
+        voxel_spacings=tuple(voxel_spacing(n) for n in nodes(node.get("tomogramVoxelSpacings"))),
+        tomogram_count=count(node, "tomogramsAggregate"),
+        annotation_count=count(node, "annotationsAggregate"),
+        tilt_series_quality=_int_or_none(quality),
+        https_prefix=node.get("httpsPrefix"),
+        fields=scalars("Run", node),
     )
 
 
-def tomogram(node: Mapping[str, Any]) -> Tomogram:
+def tomogram(node: Node) -> Tomogram:
     """A :class:`Tomogram` from its scalar fields."""
+    levels = (node.get(f"scale{k}Dimensions") for k in range(3))
     return Tomogram(
         id=int(node["id"]),
         name=str(node.get("name") or ""),
         voxel_spacing=float(node["voxelSpacing"]),
         voxel_spacing_id=int(node["tomogramVoxelSpacingId"]),
-        alignment_id=node.get("alignmentId"),
+        alignment_id=_int_or_none(node.get("alignmentId")),
         size_zyx=(int(node["sizeZ"]), int(node["sizeY"]), int(node["sizeX"])),
+        run_id=_int_or_none(node.get("runId")),
+        offset_zyx=(
+            int(node.get("offsetZ") or 0),
+            int(node.get("offsetY") or 0),
+            int(node.get("offsetX") or 0),
+        ),
+        scale_dimensions=tuple(d for d in map(_xyz_text, levels) if d is not None),
         https_omezarr_dir=node.get("httpsOmezarrDir"),
         s3_omezarr_dir=node.get("s3OmezarrDir"),
         https_mrc_file=node.get("httpsMrcFile"),
@@ -84,44 +128,60 @@ def tomogram(node: Mapping[str, Any]) -> Tomogram:
         thumbnail_url=node.get("keyPhotoThumbnailUrl"),
         is_visualization_default=bool(node.get("isVisualizationDefault")),
         processing=node.get("processing"),
-        fields=_scalars("Tomogram", node),
+        reconstruction_method=node.get("reconstructionMethod"),
+        fields=scalars("Tomogram", node),
     )
 
 
-def annotation(node: Mapping[str, Any]) -> Annotation:
-    """An :class:`Annotation` with its shapes and their files."""
-    shapes = []
-    for shape_node in _nodes(node.get("annotationShapes")):
-        shape_type = str(shape_node.get("shapeType"))
-        files = tuple(
-            AnnotationFile(
-                id=int(f["id"]),
-                format=str(f.get("format")),
-                https_path=str(f.get("httpsPath")),
-                s3_path=str(f.get("s3Path")),
-                shape_type=shape_type,
-                voxel_spacing_id=f.get("tomogramVoxelSpacingId"),
-                alignment_id=f.get("alignmentId"),
-                is_visualization_default=bool(f.get("isVisualizationDefault")),
-                fields=_scalars("AnnotationFile", f),
-            )
-            for f in _nodes(shape_node.get("annotationFiles"))
-        )
-        shapes.append(
-            AnnotationShape(
-                id=int(shape_node["id"]),
-                shape_type=shape_type,
-                files=files,
-                fields=_scalars("AnnotationShape", shape_node),
-            )
-        )
+def annotation_file(node: Node, shape_type: str) -> AnnotationFile:
+    """An :class:`AnnotationFile` of a shape of type ``shape_type``."""
+    return AnnotationFile(
+        id=int(node["id"]),
+        format=str(node["format"]),
+        https_path=str(node["httpsPath"]),
+        s3_path=str(node.get("s3Path") or ""),
+        shape_type=shape_type,
+        voxel_spacing_id=_int_or_none(node.get("tomogramVoxelSpacingId")),
+        alignment_id=_int_or_none(node.get("alignmentId")),
+        is_visualization_default=bool(node.get("isVisualizationDefault")),
+        fields=scalars("AnnotationFile", node),
+    )
+
+
+def _annotation(node: Node, shapes: Iterable[AnnotationShape]) -> Annotation:
     return Annotation(
         id=int(node["id"]),
         object_name=str(node.get("objectName") or ""),
         run_id=int(node.get("runId") or 0),
         method_type=node.get("methodType"),
         ground_truth_status=node.get("groundTruthStatus"),
-        object_count=node.get("objectCount"),
+        object_count=_int_or_none(node.get("objectCount")),
         shapes=tuple(shapes),
-        fields=_scalars("Annotation", node),
+        fields=scalars("Annotation", node),
     )
+
+
+def annotations_from_files(file_nodes: Iterable[Node]) -> tuple[Annotation, ...]:
+    """Group annotation-file nodes (each with ``annotationShape { annotation }``)
+    into annotations with their shapes, ordered by annotation id, then shape id."""
+    annotation_nodes: dict[int, Node] = {}
+    shape_nodes: dict[int, tuple[int, Node]] = {}
+    files: dict[int, list[AnnotationFile]] = {}
+    for f in file_nodes:
+        shape = f["annotationShape"]
+        parent = shape["annotation"]
+        shape_id, annotation_id = int(shape["id"]), int(parent["id"])
+        annotation_nodes.setdefault(annotation_id, parent)
+        shape_nodes.setdefault(shape_id, (annotation_id, shape))
+        files.setdefault(shape_id, []).append(annotation_file(f, str(shape.get("shapeType"))))
+    shapes: dict[int, list[AnnotationShape]] = {}
+    for shape_id, (annotation_id, shape) in sorted(shape_nodes.items()):
+        shapes.setdefault(annotation_id, []).append(
+            AnnotationShape(
+                id=shape_id,
+                shape_type=str(shape.get("shapeType")),
+                files=tuple(files[shape_id]),
+                fields=scalars("AnnotationShape", shape),
+            )
+        )
+    return tuple(_annotation(annotation_nodes[a], shapes[a]) for a in sorted(annotation_nodes))

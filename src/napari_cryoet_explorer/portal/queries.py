@@ -1,105 +1,112 @@
-"""Nested GraphQL queries: one request per page of children, never one per child."""
+"""Nested GraphQL queries: one request per page of children, never one per child.
+
+Every query selects the full set of scalar fields of each type (taken from the
+schema) and is validated against the schema before it is first sent.
+"""
 
 from __future__ import annotations
 
+import functools
+
 from .schema import checked, selection
 
+COUNT = "{ aggregate { count } }"
 
+
+@functools.cache
+def dataset_fragment() -> str:
+    """``DatasetFields``: a dataset's scalars and its run count."""
+    return f"""
+    fragment DatasetFields on Dataset {{
+      {selection("Dataset")}
+      runsAggregate {COUNT}
+    }}"""
+
+
+@functools.cache
+def run_fragment() -> str:
+    """``RunFields``: a run's scalars, voxel spacings and tomogram/annotation counts."""
+    return f"""
+    fragment RunFields on Run {{
+      {selection("Run")}
+      tomogramVoxelSpacings(first: 100, orderBy: [{{voxelSpacing: asc}}]) {{
+        edges {{ node {{
+          {selection("TomogramVoxelSpacing")}
+          tomogramsAggregate {COUNT}
+        }} }}
+      }}
+      tomogramsAggregate {COUNT}
+      annotationsAggregate {COUNT}
+      tiltseries(first: 1) {{ edges {{ node {{ tiltSeriesQuality }} }} }}
+    }}"""
+
+
+@functools.cache
 def datasets_page(with_total: bool) -> str:
-    """A page of datasets with their run counts (and, on the first page, the total)."""
-    total = "total: datasetsAggregate(where: $where) { aggregate { count } }" if with_total else ""
+    """A page of datasets (id order) with run counts; on the first page, the total too."""
+    total = f"total: datasetsAggregate(where: $where) {COUNT}" if with_total else ""
     return checked(
         f"""
         query Datasets($where: DatasetWhereClause, $limit: Int!, $offset: Int!) {{
           datasets(where: $where, orderBy: [{{id: asc}}],
-                   limitOffset: {{limit: $limit, offset: $offset}}) {{
-            {selection("Dataset")}
-            runsAggregate {{ aggregate {{ count }} }}
-          }}
+                   limitOffset: {{limit: $limit, offset: $offset}}) {{ ...DatasetFields }}
           {total}
-        }}"""
+        }}
+        {dataset_fragment()}"""
     )
 
 
+@functools.cache
 def runs_page(with_total: bool) -> str:
-    """A page of runs with voxel spacings, tomogram/annotation counts and tilt-series quality."""
-    total = "total: runsAggregate(where: $where) { aggregate { count } }" if with_total else ""
+    """A page of runs (name order) with voxel spacings and counts; the total on the first."""
+    total = f"total: runsAggregate(where: $where) {COUNT}" if with_total else ""
     return checked(
         f"""
         query Runs($where: RunWhereClause, $limit: Int!, $offset: Int!) {{
           runs(where: $where, orderBy: [{{name: asc}}, {{id: asc}}],
-               limitOffset: {{limit: $limit, offset: $offset}}) {{
-            {selection("Run")}
-            tomogramVoxelSpacings(first: 100, orderBy: [{{voxelSpacing: asc}}]) {{
-              edges {{ node {{
-                {selection("TomogramVoxelSpacing")}
-                tomogramsAggregate {{ aggregate {{ count }} }}
-              }} }}
-            }}
-            tomogramsAggregate {{ aggregate {{ count }} }}
-            annotationsAggregate {{ aggregate {{ count }} }}
-            tiltseries(first: 1) {{ edges {{ node {{ tiltSeriesQuality }} }} }}
-          }}
+               limitOffset: {{limit: $limit, offset: $offset}}) {{ ...RunFields }}
           {total}
-        }}"""
+        }}
+        {run_fragment()}"""
     )
 
 
+@functools.cache
 def voxel_spacing_contents() -> str:
-    """Tomograms of a voxel spacing and the run's annotations with shapes and files."""
+    """A voxel spacing, a page of its tomograms and a page of its annotation files.
+
+    Each file comes with its shape and annotation, so the annotations of the run at
+    this voxel spacing arrive in the same request. The ``with*`` flags and cursors
+    fetch further pages of one connection alone (rarely needed: a voxel spacing has a
+    few tomograms and tens of files).
+    """
+    page_info = "pageInfo { hasNextPage endCursor }"
     return checked(
         f"""
-        query VoxelSpacing($id: Int!, $first: Int!) {{
+        query VoxelSpacingContents(
+          $id: Int!, $first: Int!,
+          $withTomograms: Boolean!, $tomogramsAfter: String,
+          $withFiles: Boolean!, $filesAfter: String
+        ) {{
           tomogramVoxelSpacings(where: {{id: {{_eq: $id}}}}) {{
             {selection("TomogramVoxelSpacing")}
-            tomogramsAggregate {{ aggregate {{ count }} }}
-            tomograms(first: $first, orderBy: [{{id: asc}}]) {{
+            tomogramsAggregate {COUNT}
+            tomograms(first: $first, after: $tomogramsAfter, orderBy: [{{id: asc}}])
+                @include(if: $withTomograms) {{
+              {page_info}
               edges {{ node {{ {selection("Tomogram")} }} }}
             }}
-            run {{
-              annotations(first: $first, orderBy: [{{id: asc}}]) {{
-                edges {{ node {{
-                  {selection("Annotation")}
-                  annotationShapes(first: 20) {{
-                    edges {{ node {{
-                      {selection("AnnotationShape")}
-                      annotationFiles(first: $first, where: {{tomogramVoxelSpacingId: {{_eq: $id}}}}) {{
-                        edges {{ node {{ {selection("AnnotationFile")} }} }}
-                      }}
-                    }} }}
-                  }}
-                }} }}
-              }}
+            annotationFiles(first: $first, after: $filesAfter, orderBy: [{{id: asc}}])
+                @include(if: $withFiles) {{
+              {page_info}
+              edges {{ node {{
+                {selection("AnnotationFile")}
+                annotationShape {{
+                  {selection("AnnotationShape")}
+                  annotation {{ {selection("Annotation")} }}
+                }}
+              }} }}
             }}
           }}
-        }}"""
-    )
-
-
-def search(numeric: bool) -> str:
-    """Datasets matching free text in any searchable field, and runs matching by name.
-
-    The schema has no ``_or``, so each field gets its own aliased root field; the
-    whole search is still one request.
-    """
-    by_id = "byId: datasets(where: {id: {_eq: $id}}) { ...D }" if numeric else ""
-    id_var = ", $id: Int!" if numeric else ""
-    return checked(
-        f"""
-        query Search($text: String!{id_var}) {{
-          byTitle: datasets(where: {{title: {{_ilike: $text}}}}) {{ ...D }}
-          byDescription: datasets(where: {{description: {{_ilike: $text}}}}) {{ ...D }}
-          byOrganism: datasets(where: {{organismName: {{_ilike: $text}}}}) {{ ...D }}
-          byCell: datasets(where: {{cellName: {{_ilike: $text}}}}) {{ ...D }}
-          byTissue: datasets(where: {{tissueName: {{_ilike: $text}}}}) {{ ...D }}
-          byRun: datasets(where: {{runs: {{name: {{_ilike: $text}}}}}}) {{ ...D }}
-          byObject: datasets(where: {{runs: {{annotations: {{objectName: {{_ilike: $text}}}}}}}}) {{ ...D }}
-          {by_id}
-          runs(where: {{name: {{_ilike: $text}}}}, orderBy: [{{dataset: {{id: asc}}}}, {{name: asc}}],
-               limitOffset: {{limit: 500}}) {{ id name datasetId }}
-        }}
-        fragment D on Dataset {{
-          {selection("Dataset")}
-          runsAggregate {{ aggregate {{ count }} }}
         }}"""
     )
