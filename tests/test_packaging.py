@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 import zipfile
@@ -18,7 +19,9 @@ def test_manifest_is_discovered_and_valid() -> None:
     assert manifest.name == "napari-cryoet-explorer"
     # Every command the manifest names must resolve to an importable callable.
     for command in manifest.contributions.commands or []:
-        assert callable(command.exec()), command.id
+        assert command.python_name, command.id
+        module, _, attr = command.python_name.partition(":")
+        assert callable(getattr(importlib.import_module(module), attr)), command.id
     result = subprocess.run(
         [sys.executable, "-m", "npe2", "validate", "napari-cryoet-explorer"],
         capture_output=True,
