@@ -29,13 +29,20 @@ def widget(make_napari_viewer: Callable[..., Any], qtbot: Any) -> ExplorerWidget
 def _connect(widget: ExplorerWidget, server: ReplicaServer, qtbot: Any, n: int = 2) -> None:
     server.clear_log()
     widget.connect_to_portal(server.url)
-    qtbot.waitUntil(lambda: widget.tree.topLevelItemCount() == n and not widget.jobs.busy, timeout=TIMEOUT)
+    qtbot.waitUntil(
+        lambda: widget.tree.topLevelItemCount() == n and not widget.jobs.busy, timeout=TIMEOUT
+    )
 
 
 def _expand(widget: ExplorerWidget, item: Any, qtbot: Any) -> None:
     item.setExpanded(True)
-    qtbot.waitUntil(lambda: not PortalTree.needs_children(item) and not widget.jobs.busy, timeout=TIMEOUT)
-    qtbot.waitUntil(lambda: item.childCount() > 0 and PortalTree.kind(item.child(0)) != "loading", timeout=TIMEOUT)
+    qtbot.waitUntil(
+        lambda: not PortalTree.needs_children(item) and not widget.jobs.busy, timeout=TIMEOUT
+    )
+    qtbot.waitUntil(
+        lambda: item.childCount() > 0 and PortalTree.kind(item.child(0)) != "loading",
+        timeout=TIMEOUT,
+    )
 
 
 def _spacing_node(widget: ExplorerWidget, server: ReplicaServer, qtbot: Any) -> Any:
@@ -49,7 +56,9 @@ def _spacing_node(widget: ExplorerWidget, server: ReplicaServer, qtbot: Any) -> 
     return spacing
 
 
-def test_browse_with_request_counts(widget: ExplorerWidget, tiny_replica: ReplicaServer, qtbot: Any) -> None:
+def test_browse_with_request_counts(
+    widget: ExplorerWidget, tiny_replica: ReplicaServer, qtbot: Any
+) -> None:
     _connect(widget, tiny_replica, qtbot)
     assert tiny_replica.graphql_requests == 1  # the first screen after one request
     dataset = widget.tree.topLevelItem(0)
@@ -74,10 +83,17 @@ def test_browse_with_request_counts(widget: ExplorerWidget, tiny_replica: Replic
     assert tiny_replica.graphql_requests == 1
 
 
-def test_metadata_for_each_level(widget: ExplorerWidget, tiny_replica: ReplicaServer, qtbot: Any) -> None:
+def test_metadata_for_each_level(
+    widget: ExplorerWidget, tiny_replica: ReplicaServer, qtbot: Any
+) -> None:
     spacing = _spacing_node(widget, tiny_replica, qtbot)
     run, dataset = spacing.parent(), spacing.parent().parent()
-    expected = [(dataset, "organismName"), (run, "tiltSeriesQuality"), (spacing, "voxelSpacing"), (spacing.child(0), "reconstructionMethod")]
+    expected = [
+        (dataset, "organismName"),
+        (run, "tiltSeriesQuality"),
+        (spacing, "voxelSpacing"),
+        (spacing.child(0), "reconstructionMethod"),
+    ]
     for item, key in expected:
         widget.tree.setCurrentItem(item)
         panel = widget.metadata.tree
@@ -87,11 +103,15 @@ def test_metadata_for_each_level(widget: ExplorerWidget, tiny_replica: ReplicaSe
     widget.metadata.filter.setText("organism")
     widget.tree.setCurrentItem(dataset)
     root = widget.metadata.tree.topLevelItem(0)
-    visible = [root.child(i).text(0) for i in range(root.childCount()) if not root.child(i).isHidden()]
+    visible = [
+        root.child(i).text(0) for i in range(root.childCount()) if not root.child(i).isHidden()
+    ]
     assert visible and all("organism" in k.lower() for k in visible)
 
 
-def test_search_and_instant_filter(widget: ExplorerWidget, tiny_replica: ReplicaServer, qtbot: Any) -> None:
+def test_search_and_instant_filter(
+    widget: ExplorerWidget, tiny_replica: ReplicaServer, qtbot: Any
+) -> None:
     _connect(widget, tiny_replica, qtbot)
     widget.search_edit.setText("algal")
     # Typing filters what is loaded at once...
@@ -100,7 +120,9 @@ def test_search_and_instant_filter(widget: ExplorerWidget, tiny_replica: Replica
     # ...and Enter asks the server.
     tiny_replica.clear_log()
     widget.search()
-    qtbot.waitUntil(lambda: not widget.jobs.busy and widget.tree.topLevelItemCount() == 1, timeout=TIMEOUT)
+    qtbot.waitUntil(
+        lambda: not widget.jobs.busy and widget.tree.topLevelItemCount() == 1, timeout=TIMEOUT
+    )
     assert widget.tree.topLevelItem(0).text(0) == "10001"
     assert tiny_replica.graphql_requests == 2  # find the matching ids, then one page of them
 
@@ -127,8 +149,14 @@ def test_open_tomogram_with_chosen_annotations(
     assert types == ["Image", "Labels", "Points", "Points", "Points", "Vectors"]
     for layer in layers:
         assert np.allclose(layer.scale, 10.0), layer.name
-    ribosomes = next(layer for layer in layers if "ribosome (OrientedPoint)" == layer.name.split(" ", 1)[1])
-    truth = np.array(tiny_portal.ground_truth["runs"]["10000/TS_001"]["objects"]["ribosome"]["centres_zyx_angstrom"])
+    ribosomes = next(
+        layer for layer in layers if layer.name.split(" ", 1)[1] == "ribosome (OrientedPoint)"
+    )
+    truth = np.array(
+        tiny_portal.ground_truth["runs"]["10000/TS_001"]["objects"]["ribosome"][
+            "centres_zyx_angstrom"
+        ]
+    )
     world = ribosomes.data * ribosomes.scale
     assert np.allclose(np.sort(world, axis=0), np.sort(truth, axis=0), atol=1e-6)
 
@@ -153,15 +181,22 @@ def test_cancel_mid_load_leaves_whole_layers(
 
 
 def test_503s_are_retried(
-    widget: ExplorerWidget, tiny_portal: GeneratedPortal, replica_factory: Callable[..., ReplicaServer], qtbot: Any
+    widget: ExplorerWidget,
+    tiny_portal: GeneratedPortal,
+    replica_factory: Callable[..., ReplicaServer],
+    qtbot: Any,
 ) -> None:
-    flaky = replica_factory(tiny_portal.root, error_rate=0.5, seed=1)  # seed 1: the first answer is a 503
+    flaky = replica_factory(
+        tiny_portal.root, error_rate=0.5, seed=1
+    )  # seed 1: the first answer is a 503
     _connect(widget, flaky, qtbot)
     statuses = [r.status for r in flaky.records("graphql")]
     assert 503 in statuses and statuses[-1] == 200
 
 
-def test_unreachable_server_then_recover(widget: ExplorerWidget, tiny_replica: ReplicaServer, qtbot: Any) -> None:
+def test_unreachable_server_then_recover(
+    widget: ExplorerWidget, tiny_replica: ReplicaServer, qtbot: Any
+) -> None:
     dead = "http://127.0.0.1:9/graphql"
     widget.connect_to_portal(dead)
     qtbot.waitUntil(lambda: not widget.jobs.busy and dead in widget.status.text(), timeout=TIMEOUT)
