@@ -52,6 +52,10 @@ class PointAnnotations:
         return self.xyz[:, ::-1]
 
 
+def _xyz(location: dict[str, Any]) -> tuple[Any, Any, Any]:
+    return location["x"], location["y"], location["z"]
+
+
 @contextmanager
 def _gc_paused() -> Iterator[None]:
     enabled = gc.isenabled()
@@ -97,18 +101,23 @@ def _parse_fast(lines: list[bytes]) -> PointAnnotations | None:
             kind = records[0]["type"]
             if kind not in KINDS or any(r["type"] != kind for r in records):
                 return None
-            locs = [r["location"] for r in records]
-            xyz = np.array([(p["x"], p["y"], p["z"]) for p in locs], dtype=np.float64)
+            n = len(records)
+            # fromiter over flat generators: no intermediate list per point.
+            xyz = np.fromiter(
+                (v for r in records for v in _xyz(r["location"])), dtype=np.float64, count=3 * n
+            ).reshape(n, 3)
             rotations = ids = None
             if kind == "orientedPoint":
-                rotations = np.array([r["xyz_rotation_matrix"] for r in records], dtype=np.float64)
-                if rotations.shape != (len(records), 3, 3):
-                    return None
+                rotations = np.fromiter(
+                    (v for r in records for row in r["xyz_rotation_matrix"] for v in row),
+                    dtype=np.float64,
+                    count=9 * n,
+                ).reshape(n, 3, 3)
             elif kind == "instancePoint":
-                ids = np.array([r["instance_id"] for r in records], dtype=np.int64)
+                ids = np.fromiter((r["instance_id"] for r in records), dtype=np.int64, count=n)
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, IndexError):
         return None
-    if xyz.shape != (len(records), 3) or not np.isfinite(xyz).all():
+    if not np.isfinite(xyz).all():
         return None
     if rotations is not None and not np.isfinite(rotations).all():
         return None
