@@ -1,4 +1,4 @@
-"""Command line: ``napari-cryoet-explorer {demo,replica,ls}``."""
+"""Command line: ``napari-cryoet-explorer {demo,replica,ls,open}``."""
 
 from __future__ import annotations
 
@@ -19,6 +19,12 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--data", help="synthetic portal folder (default: a cache folder)")
     demo.add_argument("--screenshot", metavar="PATH", help="save a picture of the window and exit")
+    demo.add_argument("--3d", dest="three_d", action="store_true", help="start in 3D")
+
+    op = sub.add_parser("open", help="open napari with a run loaded and the explorer docked")
+    op.add_argument("--url", help="GraphQL URL (default: the public portal)")
+    op.add_argument("--screenshot", metavar="PATH", help="save a picture of the window and exit")
+    op.add_argument("target", help="DATASET_ID/RUN_NAME[/VOXEL_SPACING] or a local path")
 
     rep = sub.add_parser("replica", help="serve a local portal replica on 127.0.0.1")
     rep.add_argument("--data", help="portal folder written by the generator (default: demo data)")
@@ -49,7 +55,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "demo":
         from ._qt.demo import run_demo
 
-        return run_demo(data=args.data, screenshot=args.screenshot)
+        return run_demo(
+            data=args.data, screenshot_path=args.screenshot, ndisplay=3 if args.three_d else 2
+        )
+    if args.command == "open":
+        from ._qt.launch import run_open
+        from .portal.errors import PortalError
+
+        try:
+            return run_open(args.target, url=args.url, screenshot_path=args.screenshot)
+        except (PortalError, ValueError, OSError) as exc:
+            sys.stderr.write(f"napari-cryoet-explorer open: {exc}\n")
+            return 1
     raise AssertionError(args.command)
 
 

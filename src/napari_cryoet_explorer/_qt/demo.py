@@ -1,4 +1,4 @@
-"""``napari-cryoet-explorer demo``: the replica on synthetic data, opened in napari."""
+"""``napari-cryoet-explorer demo``: the replica on synthetic data, browsed and opened in napari."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from ..portal.client import PortalClient
 from ..portal.models import Tomogram
 from ..replica.cache import cached_portal
 from ..replica.server import ReplicaServer
+from .launch import add_layers, dock_explorer, screenshot, settle, show_slab
 
 
 def demo_layers(server_url: str) -> tuple[list[Any], Tomogram]:
@@ -28,37 +29,47 @@ def demo_layers(server_url: str) -> tuple[list[Any], Tomogram]:
     return [layer for step in steps for layer in step.run()], tomogram
 
 
-def run_demo(data: str | None = None, screenshot: str | None = None) -> int:
-    """Start the replica, open napari with a tomogram and its annotations.
+def run_demo(data: str | None = None, screenshot_path: str | None = None, ndisplay: int = 2) -> int:
+    """Start the replica, open napari with the explorer connected and a run loaded.
 
     Parameters
     ----------
     data : str, optional
         A generated portal folder; default: the cached demo portal (made on first use).
-    screenshot : str, optional
+    screenshot_path : str, optional
         Save a picture of the window to this path and exit.
+    ndisplay : int
+        2 or 3 dimensions.
     """
     import napari
-    from napari.layers import Layer
-    from qtpy.QtWidgets import QApplication
 
     folder = Path(data) if data else cached_portal("demo")
     with ReplicaServer(folder) as server:
         print(f"replica: {server.url}", flush=True)
-        layers, tomogram = demo_layers(server.url)
         viewer = napari.Viewer(title="napari-cryoet-explorer demo", show=True)
-        for data_, kwargs, layer_type in layers:
-            viewer.add_layer(Layer.create(data_, kwargs, layer_type))
-        # A slab a few voxels thick shows the particles near the slice, not only those cut.
-        viewer.dims.thickness = (4 * tomogram.voxel_spacing, *viewer.dims.thickness[1:])
-        viewer.dims.set_current_step(0, tomogram.size_zyx[0] // 2)
-        viewer.reset_view()
-        if screenshot:
-            viewer.window._qt_window.resize(1400, 900)
-            for _ in range(20):
-                QApplication.processEvents()
-            viewer.screenshot(screenshot, canvas_only=False)
-            print(f"screenshot: {screenshot}", flush=True)
+        widget = dock_explorer(viewer, server.url)
+        layers, tomogram = demo_layers(server.url)
+        add_layers(viewer, layers)
+        show_slab(viewer, tomogram.voxel_spacing)
+        viewer.dims.ndisplay = ndisplay
+        settle(widget)
+        # Show where the open run sits in the tree: dataset -> run -> voxel spacing.
+        first = widget.tree.topLevelItem(0)
+        if first is not None:
+            first.setExpanded(True)
+            settle(widget)
+            run_item = first.child(0)
+            if run_item is not None:
+                run_item.setExpanded(True)
+                spacing = run_item.child(0)
+                if spacing is not None:
+                    spacing.setExpanded(True)
+                    settle(widget)
+                    widget.tree.setCurrentItem(spacing)
+                    settle(widget)
+        if screenshot_path:
+            screenshot(viewer, screenshot_path)
+            print(f"screenshot: {screenshot_path}", flush=True)
             viewer.close()
             return 0
         napari.run()

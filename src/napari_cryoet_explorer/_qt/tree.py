@@ -81,7 +81,7 @@ class PortalTree(QTreeWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setHeaderLabels(["name", "", "", "count"])
-        self.setColumnWidth(0, 160)
+        self.setColumnWidth(0, 190)
         self.setColumnWidth(1, 220)
         self.setUniformRowHeights(True)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .synthetic import generate_portal
 
-CACHE_VERSION = "1"
+CACHE_VERSION = "2"
 
 
 def cache_root() -> Path:
