@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +73,3 @@ def run_demo(data: str | None = None, screenshot_path: str | None = None, ndispl
             return 0
         napari.run()
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(run_demo(*sys.argv[1:2]))
