@@ -107,12 +107,14 @@ def run_open(target: str, url: str | None = None, screenshot_path: str | None = 
     """``napari-cryoet-explorer open``: a portal run or a local path, with the explorer docked."""
     import napari
 
+    # Read the portal first: a bad target or an unreachable portal fails before any window.
+    layers = None if Path(target).exists() else portal_layers(url, target)
     viewer = napari.Viewer(title="napari-cryoet-explorer", show=True)
     widget = dock_explorer(viewer, url)
-    if Path(target).exists():
+    if layers is None:
         viewer.open(target, plugin=PLUGIN)
     else:
-        add_layers(viewer, portal_layers(url, target))
+        add_layers(viewer, layers)
     image = next((layer for layer in viewer.layers if type(layer).__name__ == "Image"), None)
     show_slab(viewer, float(image.scale[0]) if image is not None else None)
     if screenshot_path:
