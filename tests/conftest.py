@@ -33,10 +33,13 @@ def portal_scale_store() -> Store:
 
 @pytest.fixture
 def replica_factory() -> Iterator[Callable[..., ReplicaServer]]:
-    """Start replicas on free ports; they are stopped after the test.
+    """Start replicas on free ports of 127.0.0.1; they are stopped after the test.
 
     Call with a portal folder, a :class:`Store` or an entities mapping, plus any
-    :class:`ReplicaServer` knob (``latency_ms``, ``error_rate``, ...).
+    :class:`ReplicaServer` keyword (``latency_ms``, ``error_rate``, ``stall_rate``,
+    ``stall_s``, ``seed``, ``retry_after``, ...); knobs can also be changed on the
+    returned server while it runs. ``server.url`` is the GraphQL endpoint,
+    ``server.files_url`` the file root, ``server.records()`` the request log.
     """
     started: list[ReplicaServer] = []
 
@@ -46,7 +49,7 @@ def replica_factory() -> Iterator[Callable[..., ReplicaServer]]:
         return server
 
     yield start
-    for server in started:
+    for server in reversed(started):
         server.stop()
 
 

@@ -1,89 +1,84 @@
-"""npe2 reader entry points: thin wrappers that decline what is not theirs (return None)."""
+"""npe2 reader entry point: portal files and download folders; declines anything else."""
 
 from __future__ import annotations
 
-import warnings
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .io import LayerData, ReaderError, read_annotation_file, read_tomogram
-from .io.errors import NotOurs
-from .io.folders import open_folder
-from .io.metadata import parse_annotation_name
+from .io import LayerData, open_run
+from .io.download_tree import spacing_from_path
+from .io.folders import is_run_dir, run_dirs
+from .io.sources import is_url, read_bytes
 
 ReaderFunction = Callable[[Any], list[LayerData]]
+_FILE_SUFFIXES = (".ndjson", ".mrc", ".rec")
 
 
 def _single(path: Any) -> str | None:
     if isinstance(path, list | tuple):
-        return str(path[0]) if len(path) == 1 else None
+        return str(path[0]) if len(path) == 1 and isinstance(path[0], str | Path) else None
     return str(path) if isinstance(path, str | Path) else None
 
 
-def _read_file(path: str) -> list[LayerData] | None:
-    parsed = parse_annotation_name(path)
-    lower = path.lower().rstrip("/")
-    if lower.endswith(".ndjson") or (
-        parsed and parsed[1] in ("SegmentationMask", "InstanceSegmentationMask")
-    ):
-        return read_annotation_file(path)
-    if lower.endswith((".zarr", ".mrc", ".rec")):
-        try:
-            return [read_tomogram(path)]
-        except NotOurs:
-            # A label image without the portal's file name: open it as a mask.
-            return read_annotation_file(path, shape_type="InstanceSegmentationMask")
-    return None
-
-
 def get_reader(path: Any) -> ReaderFunction | None:
-    """A reader for a portal file or download folder, or None if ``path`` is not one."""
+    """A reader for a portal file or download folder, or None if ``path`` is not one.
+
+    Never raises: anything unexpected means the path is not ours.
+    """
     single = _single(path)
     if single is None:
         return None
-    p = Path(single)
-    lower = single.lower().rstrip("/")
-    if lower.endswith((".ndjson", ".mrc", ".rec")):
-        return _reader if p.is_file() else None
+    try:
+        return _reader if _is_ours(single) else None
+    except (OSError, ValueError):
+        return None
+
+
+def _is_ours(source: str) -> bool:
+    lower = source.lower().rstrip("/")
+    if is_url(source):
+        if lower.endswith(".zarr"):
+            return _is_ome_zarr(source)
+        return lower.endswith(_FILE_SUFFIXES)
+    path = Path(source)
+    if lower.endswith(_FILE_SUFFIXES):
+        return path.is_file()
     if lower.endswith(".zarr"):
-        return _reader if _is_ome_zarr(p) else None
-    if p.is_dir():
+        return path.is_dir() and _is_ome_zarr(source)
+    if not path.is_dir():
+        return False
+    if path.name.startswith("VoxelSpacing") and spacing_from_path(path.name):
+        return True
+    if path.parent.name in ("Tomograms", "Annotations"):
+        return path.parent.parent.name.startswith("VoxelSpacing")
+    if path.name == "Reconstructions":
+        return True
+    return is_run_dir(path) or bool(run_dirs(path))
+
+
+def _is_ome_zarr(source: str) -> bool:
+    """A 3D OME-Zarr (tomogram or mask): read from its metadata file only."""
+    base = source.rstrip("/")
+    for name in ("zarr.json", ".zattrs"):
         try:
-            from .io.folders import is_dataset_dir, is_run_dir
-
-            ours = (
-                p.name.startswith("VoxelSpacing")
-                or p.parent.name in ("Tomograms", "Annotations")
-                or is_run_dir(p)
-                or is_dataset_dir(p)
-                or p.name == "Reconstructions"
-            )
-        except OSError:
-            return None
-        return _reader if ours else None
-    return None
-
-
-def _is_ome_zarr(path: Path) -> bool:
-    for name in (".zattrs", "zarr.json"):
-        try:
-            text = (path / name).read_text()
-        except OSError:
+            attrs = json.loads(read_bytes(f"{base}/{name}"))
+        except (OSError, ValueError):
             continue
-        return '"multiscales"' in text
+        attrs = attrs.get("attributes", attrs) if name == "zarr.json" else attrs
+        multiscales = attrs.get("multiscales") or (attrs.get("ome") or {}).get("multiscales")
+        if not multiscales or not isinstance(multiscales, list):
+            return False
+        axes = multiscales[0].get("axes") if isinstance(multiscales[0], dict) else None
+        names = [a.get("name") if isinstance(a, dict) else a for a in axes or []]
+        # Ours are (z, y, x); other OME-Zarrs (channels, time) are left to other readers.
+        return not names or sorted(str(n) for n in names) == ["x", "y", "z"]
     return False
 
 
 def _reader(path: Any) -> list[LayerData]:
+    """Open a portal file or folder; a broken file raises ReaderError naming it."""
     single = _single(path)
     assert single is not None
-    is_folder = Path(single).is_dir() and not single.rstrip("/").lower().endswith(".zarr")
-    try:
-        layers = open_folder(single) if is_folder else _read_file(single)
-    except ReaderError as exc:
-        # napari shows the message; it names the file.
-        raise ReaderError(str(exc)) from exc
-    if not layers:
-        warnings.warn(f"{single}: nothing to open", stacklevel=2)
-    return layers or []
+    return open_run(single)

@@ -2,205 +2,153 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pytest
+from portal_files import PortalFiles, matches
 
 from napari_cryoet_explorer.io import read_annotation_file, read_tomogram
 from napari_cryoet_explorer.replica.server import ReplicaServer
-from napari_cryoet_explorer.replica.synthetic import GeneratedPortal, generate_portal
+from napari_cryoet_explorer.replica.synthetic import GeneratedPortal
 
-RUN = "10000/TS_001"
-
-
-def _truth(portal: GeneratedPortal) -> dict[str, Any]:
-    return portal.ground_truth["runs"][RUN]
-
-
-def _spacing_dir(portal: GeneratedPortal, spacing: float) -> Path:
-    return portal.root / RUN / "Reconstructions" / f"VoxelSpacing{spacing:.3f}"
+POINT_FILES = [
+    ("ribosome", "_orientedpoint.ndjson"),
+    ("nucleosome", "_point.ndjson"),
+    ("vesicle", "_instancesegmentation.ndjson"),
+]
 
 
-def _file(portal: GeneratedPortal, spacing: float, pattern: str, alignment: int = 1) -> Path:
-    for path in sorted((_spacing_dir(portal, spacing) / "Annotations").glob(f"*/{pattern}")):
-        meta = next(path.parent.glob("*-1.0.json")).read_text()
-        if f"/Alignments/{alignment}/" in meta:
-            return path
-    raise FileNotFoundError(pattern)
-
-
-def _tomogram(portal: GeneratedPortal, spacing: float, alignment: int = 1) -> Path:
-    for t in _truth(portal)["tomograms"]:
-        if t["voxel_spacing"] == spacing and t["alignment_id"] == alignment:
-            return next((portal.root / t["path"]).glob("*.zarr"))
-    raise FileNotFoundError(spacing)
-
-
-def _source(path: Path, portal: GeneratedPortal, server: ReplicaServer | None) -> str:
-    if server is None:
-        return str(path)
-    return f"{server.files_url}/{path.relative_to(portal.root).as_posix()}"
-
-
-def _matches(world: np.ndarray, truth: np.ndarray, tol: float) -> None:
-    """Each annotated point is within ``tol`` Angstrom of a ground-truth centre, one to one."""
-    assert world.shape == truth.shape
-    d = np.linalg.norm(world[:, None, :] - truth[None, :, :], axis=-1)
-    assert np.all(d.min(axis=1) <= tol), d.min(axis=1)
-    assert len(set(d.argmin(axis=1))) == len(truth)
-
-
-@pytest.fixture(params=[False, True], ids=["local", "http"])
-def http(request: pytest.FixtureRequest) -> bool:
-    return bool(request.param)
-
-
-@pytest.fixture(params=["local", "http"])
-def server(request: pytest.FixtureRequest, tiny_replica: ReplicaServer) -> ReplicaServer | None:
-    return tiny_replica if request.param == "http" else None
+def _world(layer: tuple[Any, dict[str, Any], str]) -> np.ndarray:
+    data, kwargs, _ = layer
+    return np.asarray(data) * np.asarray(kwargs["scale"]) + np.asarray(kwargs.get("translate", 0.0))
 
 
 @pytest.mark.parametrize("spacing", [10.0, 20.0])
-@pytest.mark.parametrize(
-    ("obj", "pattern"),
-    [
-        ("ribosome", "*_orientedpoint.ndjson"),
-        ("nucleosome", "*_point.ndjson"),
-        ("vesicle", "*_instancesegmentation.ndjson"),
-    ],
-)
+@pytest.mark.parametrize(("obj", "suffix"), POINT_FILES)
 def test_points_land_on_ground_truth(
-    tiny_portal: GeneratedPortal,
-    server: ReplicaServer | None,
-    spacing: float,
-    obj: str,
-    pattern: str,
+    files: PortalFiles, spacing: float, obj: str, suffix: str
 ) -> None:
-    layers = read_annotation_file(
-        _source(_file(tiny_portal, spacing, pattern), tiny_portal, server), voxel_spacing=spacing
-    )
-    data, kwargs, kind = layers[0]
-    assert kind == "points"
-    world = np.asarray(data) * np.asarray(kwargs["scale"])
-    truth = np.asarray(_truth(tiny_portal)["objects"][obj]["centres_zyx_angstrom"])
-    _matches(world, truth, tol=1e-6)
+    # No voxel spacing given: it comes from the download's metadata, locally and over HTTP.
+    layers = read_annotation_file(files.source(files.annotation(obj, suffix, spacing)))
+    assert layers[0][2] == "points"
+    assert layers[0][1]["scale"] == (spacing,) * 3
+    matches(_world(layers[0]), files.centres(obj), tol=1e-6)
+    assert layers[0][1]["name"] == f"TS_001 {obj} ({layers[0][1]['metadata']['shape_type']})"
     if obj == "vesicle":
-        assert (
-            list(kwargs["features"]["instance_id"])
-            == _truth(tiny_portal)["objects"]["vesicle"]["instance_ids"]
-        )
-        assert len(np.unique(np.asarray(kwargs["face_color"]), axis=0)) == len(
-            set(kwargs["features"]["instance_id"])
-        )
+        ids = list(layers[0][1]["features"]["instance_id"])
+        assert ids == files.truth["objects"]["vesicle"]["instance_ids"]
+        colors = np.asarray(layers[0][1]["face_color"])
+        assert len(np.unique(colors, axis=0)) == len(set(ids))
 
 
-def test_second_alignment_is_shifted(tiny_portal: GeneratedPortal) -> None:
-    truth = _truth(tiny_portal)
-    shift = np.asarray(truth["alignments"]["2"]["shift_zyx_angstrom"])
+def test_second_alignment_is_shifted(local_files: PortalFiles) -> None:
+    shift = local_files.shift(primary=False)
     assert np.any(shift != 0)
-    (data, kwargs, _), *_ = read_annotation_file(
-        _file(tiny_portal, 10.0, "*_orientedpoint.ndjson", alignment=2)
-    )
-    centres = np.asarray(truth["objects"]["ribosome"]["centres_zyx_angstrom"])
-    _matches(np.asarray(data) * kwargs["scale"], centres + shift, tol=1e-6)
+    path = local_files.annotation("ribosome", "_orientedpoint.ndjson", primary=False)
+    points = read_annotation_file(path)[0]
+    matches(_world(points), local_files.centres("ribosome", primary=False), tol=1e-6)
 
 
-def test_vectors_follow_rotations(
-    tiny_portal: GeneratedPortal, server: ReplicaServer | None
-) -> None:
-    path = _source(_file(tiny_portal, 10.0, "*_orientedpoint.ndjson"), tiny_portal, server)
-    points, vectors = read_annotation_file(path, voxel_spacing=10.0, vector_length=50.0)
-    assert vectors[2] == "vectors"
+def test_vectors_follow_rotations(files: PortalFiles) -> None:
+    path = files.source(files.annotation("ribosome", "_orientedpoint.ndjson"))
+    points, vectors = read_annotation_file(path, vector_length=50.0)
+    assert vectors[2] == "vectors" and vectors[1]["scale"] == points[1]["scale"]
     vec = np.asarray(vectors[0])
     assert np.allclose(vec[:, 0], points[0])  # anchored on the particles
-    truth = _truth(tiny_portal)["objects"]["ribosome"]
+    truth = files.truth["objects"]["ribosome"]
     rotations = np.asarray(truth["xyz_rotation_matrices"])
-    # Lines are in the ground truth's order; check that first, then each direction.
-    assert np.allclose(points[0] * 10.0, truth["centres_zyx_angstrom"])
+    # Lines are in the ground truth's order.
+    assert np.allclose(_world(points), truth["centres_zyx_angstrom"])
     world_dirs = vec[:, 1] * np.asarray(vectors[1]["scale"])
     assert np.allclose(np.linalg.norm(world_dirs, axis=1), 50.0)
     expected_zyx = rotations[:, :, 2][:, ::-1]  # particle z axis, R @ [0, 0, 1], xyz -> zyx
     assert np.allclose(world_dirs / 50.0, expected_zyx)
-    all_axes = read_annotation_file(path, voxel_spacing=10.0, all_axes=True)
-    names = [kw["name"] for _, kw, kind in all_axes if kind == "vectors"]
-    assert [n.split()[-2] for n in names] == ["x", "y", "z"]
+    assert np.allclose(expected_zyx[:, ::-1], truth["particle_z_axes_xyz"])
+    # Rotation matrices are kept as features, one column per element.
     assert np.allclose(points[1]["features"]["rxz"], rotations[:, 0, 2])
 
-
-@pytest.fixture(scope="module")
-def sparse_portal(tmp_path_factory: pytest.TempPathFactory) -> GeneratedPortal:
-    """Few particles in a larger volume, so blobs stay apart even at the coarsest level."""
-    return generate_portal(
-        tmp_path_factory.mktemp("sparse"),
-        "tiny",
-        n_datasets=1,
-        runs_per_dataset=1,
-        tomogram_shape=(48, 96, 128),
-        n_ribosomes=2,
-        n_nucleosomes=3,
-        n_vesicles=1,
-        second_alignment=False,
-    )
+    every = read_annotation_file(path, vector_length=50.0, all_axes=True)
+    kinds = [kind for _, _, kind in every]
+    assert kinds == ["points", "vectors", "vectors", "vectors"]
+    for axis, (data, kwargs, _) in zip("xyz", every[1:], strict=True):
+        assert kwargs["name"].endswith(f"{axis} axis")
+        dirs = np.asarray(data)[:, 1] * np.asarray(kwargs["scale"]) / 50.0
+        assert np.allclose(dirs, rotations[:, :, "xyz".index(axis)][:, ::-1])
 
 
-@pytest.mark.parametrize("level", [0, 1, 2])
-def test_tomogram_blobs_at_every_level(
-    sparse_portal: GeneratedPortal, replica_factory: Any, http: bool, level: int
+@pytest.mark.parametrize("http", [False, True], ids=["local", "http"])
+def test_points_sit_on_blobs_at_every_level(
+    sparse_portal: GeneratedPortal, replica_factory: Callable[..., ReplicaServer], http: bool
 ) -> None:
-    tiny_portal = sparse_portal
+    """As napari places each pyramid level, every annotated point is on its blob."""
     server = replica_factory(sparse_portal.root) if http else None
-    data, kwargs, kind = read_tomogram(
-        _source(_tomogram(tiny_portal, 10.0), tiny_portal, server), voxel_spacing=10.0
+    files = PortalFiles(sparse_portal, server=server)
+    image = read_tomogram(files.source(files.tomogram(10.0)))
+    data, kwargs, kind = image
+    assert kind == "image" and kwargs["multiscale"] and len(data) == 3
+    levels = [np.asarray(level) for level in data]
+    world_points = np.concatenate(
+        [
+            _world(read_annotation_file(files.source(files.annotation(o, s)))[0])
+            for o, s in POINT_FILES
+        ]
     )
-    assert kind == "image" and kwargs["multiscale"]
-    volume = np.asarray(data[level])
-    level_scale = np.asarray(kwargs["scale"]) * 2**level
-    objects = _truth(tiny_portal)["objects"]
-    everything = np.concatenate([np.asarray(o["centres_zyx_angstrom"]) for o in objects.values()])
-    # Binned levels place a block's mean at its first voxel (scale only, as the portal
-    # writes them), so a blob sits (2**level - 1) / 2 fine voxels before c / scale.
-    offset = (2**level - 1) / 2 / 2**level
-    checked = 0
-    for centre in everything:
-        expected = centre / level_scale - offset
-        crowded = np.sum(np.linalg.norm(everything - centre, axis=1) < 3 * level_scale[0]) > 1
-        if crowded or np.any(expected < 1) or np.any(expected > np.array(volume.shape) - 2):
-            continue  # neighbours or the border would pull the centroid
-        lo = np.round(expected).astype(int) - 1
-        patch = np.clip(volume[lo[0] : lo[0] + 3, lo[1] : lo[1] + 3, lo[2] : lo[2] + 3], 0, None)
-        grid = np.indices(patch.shape).reshape(3, -1) + lo[:, None]
-        centroid = (grid * patch.reshape(-1)).sum(axis=1) / patch.sum()
-        assert np.all(np.abs(centroid - expected) <= 0.5), (level, expected, centroid)
-        checked += 1
-    assert checked >= 2
+    scale0 = np.asarray(kwargs["scale"])
+    for k, volume in enumerate(levels):
+        # napari draws level k with the level-0 scale times its downsample factor.
+        factor = np.asarray(levels[0].shape) / np.asarray(volume.shape)
+        coords = world_points / (scale0 * factor)
+        checked = 0
+        for i, c in enumerate(coords):
+            others = np.delete(world_points, i, axis=0)
+            crowded = np.any(
+                np.linalg.norm(others - world_points[i], axis=1) < 3 * scale0[0] * 2**k
+            )
+            if crowded or np.any(c < 1.5) or np.any(c > np.array(volume.shape) - 2.5):
+                continue  # neighbours or the border would pull the centroid
+            lo = np.round(c).astype(int) - 1
+            patch = np.clip(
+                volume[lo[0] : lo[0] + 3, lo[1] : lo[1] + 3, lo[2] : lo[2] + 3], 0, None
+            )
+            grid = np.indices(patch.shape).reshape(3, -1) + lo[:, None]
+            centroid = (grid * patch.reshape(-1)).sum(axis=1) / patch.sum()
+            assert np.all(np.abs(centroid - c) <= 0.5), (k, c, centroid)
+            checked += 1
+        assert checked >= 2, k
 
 
 @pytest.mark.parametrize(
-    ("pattern", "dtype"),
+    ("obj", "suffix", "dtype"),
     [
-        ("*_segmentationmask.zarr", np.int8),
-        ("*_instancesegmentationmask.zarr", np.uint16),
-        ("*_segmentationmask.mrc", np.int8),
+        ("nucleosome", "_segmentationmask.zarr", np.int8),
+        ("vesicle", "_instancesegmentationmask.zarr", np.uint16),
+        ("nucleosome", "_segmentationmask.mrc", np.int8),
+        ("vesicle", "_instancesegmentationmask.mrc", np.uint16),
     ],
 )
-def test_masks_cover_the_blobs(
-    tiny_portal: GeneratedPortal, server: ReplicaServer | None, pattern: str, dtype: Any
-) -> None:
-    if server is not None and pattern.endswith(".mrc"):
-        pytest.skip("MRC is read from local files")
-    path = _file(tiny_portal, 10.0, pattern)
-    ((data, kwargs, kind),) = read_annotation_file(
-        _source(path, tiny_portal, server), voxel_spacing=10.0
-    )
-    assert kind == "labels"
-    level0 = np.asarray(data[0] if isinstance(data, list) else data)
-    assert level0.dtype == dtype
-    obj = "vesicle" if "instance" in pattern else "nucleosome"
-    truth = np.asarray(_truth(tiny_portal)["objects"][obj]["centres_zyx_angstrom"])
-    voxels = np.round(truth / np.asarray(kwargs["scale"])).astype(int)
-    values = level0[tuple(voxels.T)]
-    assert np.all(values > 0)
-    if obj == "vesicle":
-        assert list(values - 1) == _truth(tiny_portal)["objects"]["vesicle"]["instance_ids"]
+def test_masks_cover_the_blobs(files: PortalFiles, obj: str, suffix: str, dtype: Any) -> None:
+    ((data, kwargs, kind),) = read_annotation_file(files.source(files.annotation(obj, suffix)))
+    assert kind == "labels" and kwargs["scale"] == (10.0, 10.0, 10.0)
+    levels = data if isinstance(data, list) else [data]
+    assert kwargs["multiscale"] == suffix.endswith(".zarr")
+    labels = np.asarray(files.truth["objects"][obj]["mask"]["labels"])
+    for k, level in enumerate(levels):
+        volume = np.asarray(level)
+        assert volume.dtype == dtype
+        voxels = np.floor(files.centres(obj) / (np.asarray(kwargs["scale"]) * 2**k)).astype(int)
+        if k == 0:  # every blob centre is inside its label
+            assert list(volume[tuple(voxels.T)]) == list(labels)
+            continue
+        # Coarser levels, at napari's placement: each label left (blobs smaller than a
+        # coarse voxel may vanish) is next to one of its blob centres.
+        for label in set(np.unique(volume).tolist()) - {0}:
+            near = [
+                volume[tuple(slice(max(v - 1, 0), v + 2) for v in voxel)]
+                for voxel in voxels[labels == label]
+            ]
+            assert any(label in n for n in near), (k, label)
+    if obj == "nucleosome":  # the mask takes the colour of its object's points
+        points = read_annotation_file(files.source(files.annotation(obj, "_point.ndjson")))
+        assert np.allclose(kwargs["colormap"][1], points[0][1]["face_color"])

@@ -1,39 +1,130 @@
-"""Opening reads metadata only; a 2D slice reads only that slice's chunks."""
+"""Opening reads metadata only; showing a 2D slice reads only that slice's chunks.
+
+Chunk reads are counted in the replica's request log: every chunk is one HTTP request.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
 import numpy as np
+import pytest
+from portal_files import PortalFiles
 
-from napari_cryoet_explorer.io import read_tomogram
+from napari_cryoet_explorer.io import open_run, read_tomogram
 from napari_cryoet_explorer.replica.server import ReplicaServer
-from napari_cryoet_explorer.replica.synthetic import GeneratedPortal
+from napari_cryoet_explorer.replica.synthetic import GeneratedPortal, generate_portal
+
+METADATA = (".zattrs", ".zgroup", ".zarray", ".zmetadata", "zarr.json")
+CHUNK = 32
 
 
-def test_open_reads_no_chunk_and_a_slice_reads_its_chunks(
-    tiny_portal: GeneratedPortal, tiny_replica: ReplicaServer
-) -> None:
-    rel = next(
-        (tiny_portal.root / "10000/TS_001/Reconstructions/VoxelSpacing10.000/Tomograms/1").glob(
-            "*.zarr"
-        )
+def _chunk_reads(server: ReplicaServer) -> list[tuple[int, ...]]:
+    """``(level, z, y, x)`` block indices of the zarr chunks fetched (zarr 2, '/' separator)."""
+    reads = []
+    for record in server.records("file"):
+        if record.status != 200 or ".zarr/" not in record.path:
+            continue
+        inside = record.path.split(".zarr/", 1)[1]
+        if inside.rsplit("/", 1)[-1] in METADATA:
+            continue
+        reads.append(tuple(int(p) for p in inside.split("/")))
+    return reads
+
+
+def _files(server: ReplicaServer) -> list[str]:
+    return [r.path.rsplit("/", 1)[-1] for r in server.records("file") if r.status == 200]
+
+
+@pytest.fixture(scope="module")
+def chunked_portal(tmp_path_factory: pytest.TempPathFactory) -> GeneratedPortal:
+    """One run with a tomogram of several chunks along every axis at level 0."""
+    return generate_portal(
+        tmp_path_factory.mktemp("chunked"),
+        "tiny",
+        n_datasets=1,
+        runs_per_dataset=1,
+        tomogram_shape=(128, 256, 256),
+        chunk_size=CHUNK,
+        voxel_spacings=(10.0,),
+        second_alignment=False,
+        write_mrc=False,
+        key_photos=False,
     )
-    url = f"{tiny_replica.files_url}/{rel.relative_to(tiny_portal.root).as_posix()}"
-    tiny_replica.clear_log()
-    data, _, _ = read_tomogram(url, voxel_spacing=10.0)
-    paths = [r.path for r in tiny_replica.records("file") if r.status == 200]
-    assert paths and all(
-        p.rsplit("/", 1)[-1] in (".zattrs", ".zgroup", ".zarray", "zarr.json") for p in paths
-    ), paths
 
-    tiny_replica.clear_log()
-    level0 = data[0]  # (24, 40, 56) in chunks of 16
-    plane = np.asarray(level0[20])
-    chunk_reads = {
-        r.path.split(".zarr/", 1)[1]
-        for r in tiny_replica.records("file")
-        if r.status == 200 and not r.path.rsplit("/", 1)[-1].startswith(".")
-    }
-    # z = 20 lies in the second z block; y has 3 blocks, x has 4: 12 chunks, no others.
-    expected = {f"0/1/{y}/{x}" for y in range(3) for x in range(4)}
-    assert chunk_reads == expected
-    assert plane.shape == (40, 56) and plane.any()
+
+def test_opening_reads_no_chunk(http_files: PortalFiles) -> None:
+    files = http_files
+    assert files.server is not None
+    files.server.clear_log()
+    data, kwargs, _ = read_tomogram(files.source(files.tomogram()))
+    assert kwargs["multiscale"] and len(data) == 3
+    assert _chunk_reads(files.server) == []
+    assert set(_files(files.server)) <= {*METADATA, "tomogram_metadata.json"}
+
+    # A whole run: tomogram, points and masks; ndJSON is read, zarr chunks are not.
+    urls = [files.source(files.tomogram())] + [
+        files.source(files.annotation(obj, suffix))
+        for obj, suffix in [
+            ("ribosome", "_orientedpoint.ndjson"),
+            ("nucleosome", "_segmentationmask.zarr"),
+            ("vesicle", "_instancesegmentationmask.zarr"),
+        ]
+    ]
+    files.server.clear_log()
+    layers = open_run(urls)
+    assert [kind for _, _, kind in layers] == ["image", "points", "vectors", "labels", "labels"]
+    assert _chunk_reads(files.server) == []
+
+
+def test_showing_a_slice_reads_only_its_chunks(
+    make_napari_viewer: Callable[..., Any],
+    chunked_portal: GeneratedPortal,
+    replica_factory: Callable[..., ReplicaServer],
+) -> None:
+    server = replica_factory(chunked_portal.root)
+    files = PortalFiles(chunked_portal, server=server)
+    data, kwargs, _ = read_tomogram(files.source(files.tomogram()))
+    viewer = make_napari_viewer()
+    server.clear_log()
+    layer = viewer.add_image(data, **kwargs)
+    reads = _chunk_reads(server)
+    assert reads, "napari showed nothing"
+
+    z_world = viewer.dims.point[0]
+    total_chunks = 0
+    for level, array in enumerate(data):
+        level_scale = np.asarray(kwargs["scale"]) * (np.asarray(data[0].shape) / array.shape)
+        z_block = int(round(z_world / level_scale[0])) // CHUNK
+        at_level = [r for r in reads if r[0] == level]
+        # Every chunk fetched at this level holds the displayed plane.
+        assert all(r[1] == z_block for r in at_level), (level, z_block, at_level)
+        total_chunks += int(np.prod([-(-s // CHUNK) for s in array.shape]))
+    # The level on screen, plus napari's thumbnail from the coarsest level; nothing else.
+    assert {r[0] for r in reads} <= {layer.data_level, len(data) - 1}
+    assert len(reads) == len(set(reads))
+    plane_chunks = sum(
+        int(np.prod([-(-s // CHUNK) for s in data[lvl].shape[1:]]))
+        for lvl in {layer.data_level, len(data) - 1}
+    )
+    assert len(reads) <= plane_chunks < total_chunks / 4
+
+    # Moving to another plane fetches that plane's chunks only.
+    server.clear_log()
+    level_scale = np.asarray(kwargs["scale"]) * (
+        np.asarray(data[0].shape) / data[layer.data_level].shape
+    )
+    viewer.dims.set_point(0, z_world + CHUNK * level_scale[0])
+    z_block = int(round(viewer.dims.point[0] / level_scale[0])) // CHUNK
+    moved = [r for r in _chunk_reads(server) if r[0] == layer.data_level]
+    assert moved and all(r[1] == z_block for r in moved)
+
+
+def test_missing_metadata_is_not_a_chunk_read(tmp_path: Path) -> None:
+    """A plain folder named .zarr reads nothing and is declined."""
+    from napari_cryoet_explorer._reader import get_reader
+
+    (tmp_path / "empty.zarr").mkdir()
+    assert get_reader(str(tmp_path / "empty.zarr")) is None

@@ -23,8 +23,10 @@ OK = Reply(body=json.dumps({"data": {"ok": 1}}).encode())
 def test_listing_survives_a_fifth_of_503s(
     portal_scale_store: Store, replica_factory: Callable[..., ReplicaServer]
 ) -> None:
-    clean = PortalClient(replica_factory(portal_scale_store).url).datasets()
-    flaky = replica_factory(portal_scale_store, error_rate=0.2, seed=3)
+    flaky = replica_factory(portal_scale_store, seed=3)
+    clean = PortalClient(flaky.url).datasets()
+    flaky.clear_log()
+    flaky.error_rate = 0.2
     client = PortalClient(flaky.url, page_size=50, retry=FAST)
 
     assert client.datasets() == clean

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 
-# Distinct, saturated colours that read well over a grey tomogram.
-PALETTE: tuple[tuple[float, float, float, float], ...] = (
+RGBA = tuple[float, float, float, float]
+
+# Saturated colours that read well over a grey tomogram and apart from one another.
+PALETTE: tuple[RGBA, ...] = (
     (0.90, 0.16, 0.16, 1.0),
     (0.16, 0.55, 0.95, 1.0),
     (0.20, 0.80, 0.25, 1.0),
@@ -14,17 +16,26 @@ PALETTE: tuple[tuple[float, float, float, float], ...] = (
     (0.05, 0.85, 0.85, 1.0),
     (0.95, 0.35, 0.75, 1.0),
     (0.85, 0.85, 0.10, 1.0),
-    (0.55, 0.35, 0.15, 1.0),
+    (0.80, 0.50, 0.25, 1.0),
     (0.45, 0.95, 0.60, 1.0),
+    (0.35, 0.35, 1.00, 1.0),
+    (0.60, 0.90, 0.10, 1.0),
 )
+# Chosen so that the objects most often annotated on the portal (ribosome, nucleosome,
+# vesicle, membrane, microtubule, mitochondrion, actin, apoferritin, ...) all differ.
+_SALT = "1527"
 
 
-def object_color(name: str) -> tuple[float, float, float, float]:
-    """RGBA colour of an object, derived from its name (not from load order)."""
-    digest = hashlib.sha1(name.strip().lower().encode()).digest()
+def object_color(name: str) -> RGBA:
+    """RGBA colour of an object, derived from its name only (not from load order).
+
+    The same object gets the same colour in every layer, run and session.
+    """
+    key = " ".join(name.replace("_", " ").lower().split())
+    digest = hashlib.sha1(f"{_SALT}:{key}".encode()).digest()
     return PALETTE[int.from_bytes(digest[:4], "big") % len(PALETTE)]
 
 
-def instance_colors(ids: list[int] | tuple[int, ...]) -> list[tuple[float, float, float, float]]:
-    """One palette colour per instance id (categorical)."""
+def instance_colors(ids: list[int] | tuple[int, ...]) -> list[RGBA]:
+    """One categorical colour per instance id (neighbouring ids differ)."""
     return [PALETTE[int(i) % len(PALETTE)] for i in ids]

@@ -1,7 +1,8 @@
 """The one place that knows napari's layer keyword arguments.
 
 Every layer gets ``scale`` in Angstrom, so images, points, vectors and labels share one
-world space whatever their voxel spacing.
+world space whatever their voxel spacing. Nothing here imports napari: a LayerData
+tuple is plain data.
 """
 
 from __future__ import annotations
@@ -13,7 +14,13 @@ import numpy as np
 
 LayerData = tuple[Any, dict[str, Any], str]
 
-POINT_SIZE_VOXELS = 3.0  # points are drawn about as large as a small particle
+# Points are drawn about as large as a small particle; napari keeps sizes in data units.
+POINT_DIAMETER_ANGSTROM = 60.0
+# When no voxel spacing is known (voxel units), points get a few voxels.
+POINT_DIAMETER_VOXELS = 4.0
+VECTOR_LENGTH_ANGSTROM = 120.0
+VECTOR_WIDTH_VOXELS = 0.8
+MASK_OPACITY = 0.5
 
 
 def _scale(voxel_spacing: float) -> tuple[float, float, float]:
@@ -29,7 +36,11 @@ def image_layer(
     metadata: Mapping[str, Any],
     contrast_limits: tuple[float, float] | None = None,
 ) -> LayerData:
-    """An image layer, multiscale when there is more than one level."""
+    """A grey image layer, multiscale when there is more than one level.
+
+    Without ``contrast_limits`` napari computes them from the first slice it shows, so
+    adding the layer reads no data.
+    """
     kwargs: dict[str, Any] = {
         "name": name,
         "scale": tuple(scale),
@@ -45,29 +56,39 @@ def image_layer(
     return (data, kwargs, "image")
 
 
+def hidden(layer: LayerData) -> LayerData:
+    """The same layer, added hidden (a second choice the user can switch on)."""
+    data, kwargs, kind = layer
+    return (data, {**kwargs, "visible": False}, kind)
+
+
 def points_layer(
     zyx: np.ndarray,
     *,
     voxel_spacing: float,
+    size: float,
     name: str,
     color: Sequence[float] | np.ndarray,
     features: Mapping[str, Any],
     metadata: Mapping[str, Any],
 ) -> LayerData:
-    """Points in voxel units of ``voxel_spacing`` (the layer's scale makes them Angstrom)."""
+    """Points in voxels of ``voxel_spacing`` (the layer's scale makes them Angstrom).
+
+    ``size`` is the diameter in the same voxels. Points within the viewer's slice
+    thickness are shown, not only those cut exactly by the plane.
+    """
     kwargs = {
         "name": name,
         "scale": _scale(voxel_spacing),
-        "size": POINT_SIZE_VOXELS,
+        "size": float(size),
         "face_color": np.asarray(color, dtype=float),
         "border_color": "white",
         "border_width": 0.05,
         "features": dict(features),
         "metadata": dict(metadata),
-        # Show points within the viewer's slice thickness, not only those cut exactly.
         "projection_mode": "all",
     }
-    return (zyx, kwargs, "points")
+    return (np.asarray(zyx, dtype=float).reshape(-1, 3), kwargs, "points")
 
 
 def vectors_layer(
@@ -79,35 +100,38 @@ def vectors_layer(
     features: Mapping[str, Any],
     metadata: Mapping[str, Any],
 ) -> LayerData:
-    """Vectors ``(N, 2, 3)``: position and direction in voxel units, zyx."""
+    """Vectors ``(N, 2, 3)``: anchor and direction (with its length) in voxels, zyx."""
     kwargs = {
         "name": name,
         "scale": _scale(voxel_spacing),
         "edge_color": np.asarray(color, dtype=float),
-        "edge_width": 0.6,
+        "edge_width": VECTOR_WIDTH_VOXELS,
         "length": 1.0,
         "features": dict(features),
         "metadata": dict(metadata),
     }
-    return (vectors, kwargs, "vectors")
+    return (np.asarray(vectors, dtype=float).reshape(-1, 2, 3), kwargs, "vectors")
 
 
 def labels_layer(
     levels: Sequence[Any],
     *,
     scale: Sequence[float],
+    translate: Sequence[float] | None = None,
     name: str,
     color: Sequence[float] | None,
     metadata: Mapping[str, Any],
 ) -> LayerData:
-    """A labels layer; a binary mask is drawn in its object's colour."""
+    """A labels layer; a binary mask (label 1) is drawn in its object's colour."""
     kwargs: dict[str, Any] = {
         "name": name,
         "scale": tuple(scale),
         "metadata": dict(metadata),
         "multiscale": len(levels) > 1,
-        "opacity": 0.5,
+        "opacity": MASK_OPACITY,
     }
+    if translate is not None:
+        kwargs["translate"] = tuple(translate)
     if color is not None:
         kwargs["colormap"] = {0: "transparent", 1: tuple(color), None: "transparent"}
     data = list(levels) if len(levels) > 1 else levels[0]

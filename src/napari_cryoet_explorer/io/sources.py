@@ -1,4 +1,4 @@
-"""Local paths and URLs alike: opening bytes and JSON, and fsspec storage options."""
+"""Local paths and URLs alike: reading bytes and JSON, fsspec storage options."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import fsspec
+from fsspec.spec import AbstractFileSystem
 
 
 def is_url(path: str | Path) -> bool:
@@ -20,23 +21,36 @@ def storage_options(path: str | Path) -> dict[str, Any]:
     return {"anon": True} if str(path).startswith("s3://") else {}
 
 
+def filesystem(path: str | Path) -> tuple[AbstractFileSystem, str]:
+    """The fsspec filesystem of a local path or URL, and the path within it."""
+    fs, inner = fsspec.core.url_to_fs(str(path), **storage_options(path))
+    return fs, str(inner)
+
+
 def read_bytes(path: str | Path) -> bytes:
     """The whole content of a local file or URL."""
     if not is_url(path):
         return Path(path).read_bytes()
-    with fsspec.open(str(path), "rb", **storage_options(path)) as fh:
-        data: bytes = fh.read()
+    fs, inner = filesystem(path)
+    data: bytes = fs.cat_file(inner)
     return data
 
 
 def read_json(path: str | Path) -> Any:
-    """A JSON document from a local file or URL, or None if it is missing."""
+    """A JSON document from a local file or URL, or None if it is missing or broken."""
     try:
         return json.loads(read_bytes(path))
-    except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError, OSError):
+    except (json.JSONDecodeError, UnicodeDecodeError, OSError, ValueError):
         return None
 
 
 def name_of(path: str | Path) -> str:
     """The last path component of a file or URL (without a trailing slash)."""
-    return str(path).rstrip("/").rsplit("/", 1)[-1]
+    return str(path).rstrip("/").replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def parent_of(path: str | Path) -> str:
+    """The folder holding a file or URL, without a trailing slash."""
+    if not is_url(path):
+        return str(Path(path).parent)
+    return str(path).rstrip("/").rsplit("/", 1)[0]

@@ -9,29 +9,27 @@ from typing import Any
 
 import numpy as np
 
+from .download_tree import (
+    run_name_from_path,
+    spacing_from_path,
+    tomogram_id_from_path,
+    tomogram_metadata,
+)
 from .errors import NotOurs, ReaderError
 from .layers import LayerData, image_layer
 from .mrc import read_mrc
-from .ome_zarr import Multiscale, read_multiscale
-from .sources import name_of
+from .ome_zarr import angstrom_factor, read_multiscale
+from .sources import is_url, name_of
+
+MRC_SUFFIXES = (".mrc", ".rec", ".map")
 
 
-def _angstrom_scales(
-    ms: Multiscale, voxel_spacing: float | None, source: str
-) -> list[tuple[float, ...]]:
-    """Scales in Angstrom: the file's, unless it says 1 (voxel units) and we know better."""
-    scales = ms.scales
-    if voxel_spacing and np.allclose(scales[0], 1.0):
-        # Older portal data wrote scale 1: rebuild the pyramid's scales from the spacing.
-        return [tuple(voxel_spacing * s for s in sc) for sc in scales]
-    units = {u for u in ms.units if u}
-    if units and units != {"angstrom"}:
-        factor = {"nanometer": 10.0, "micrometer": 1e4}.get(units.pop())
-        if factor:
-            return [tuple(s * factor for s in sc) for sc in scales]
-    if not voxel_spacing and np.allclose(scales[0], 1.0):
-        warnings.warn(f"{source}: no voxel spacing known; opening in voxel units", stacklevel=3)
-    return scales
+def default_name(source: str) -> str:
+    """``TS_026 tomogram 100`` inside a download, else the file name."""
+    run, tomo = run_name_from_path(source), tomogram_id_from_path(source)
+    if run and tomo:
+        return f"{run} tomogram {tomo}"
+    return name_of(source)
 
 
 def read_tomogram(
@@ -48,64 +46,81 @@ def read_tomogram(
     Parameters
     ----------
     path_or_url : str or Path
-        An OME-Zarr folder or URL (http(s), s3), or a local ``.mrc`` / ``.rec``.
+        An OME-Zarr folder or URL (http(s), s3), or an ``.mrc`` / ``.rec`` file or URL.
     voxel_spacing : float, optional
-        Angstrom per voxel, used when the file itself says scale 1.
+        Angstrom per voxel, used when the file says scale 1 (OME-Zarr) or has no voxel
+        size (MRC). Found from ``tomogram_metadata.json`` or the ``VoxelSpacing`` folder
+        when not given.
     name : str, optional
-        Layer name; default: the file name.
+        Layer name; default ``<run> tomogram <id>`` inside a download, else the file name.
     multiscale : bool
         All pyramid levels (napari shows the one that fits the screen) or one.
     level : int, optional
         The level to open when not multiscale (default 0, the finest).
     metadata : mapping, optional
-        Portal metadata to keep on the layer.
+        Portal metadata to keep on the layer (``tomogram_metadata.json`` is added when
+        found beside the file).
 
     Raises
     ------
     NotOurs
-        Not an OME-Zarr image nor an MRC file.
+        Not a 3D OME-Zarr image nor an MRC file, or a label image.
     ReaderError
         A broken file; the message names it.
     """
     source = str(path_or_url).rstrip("/")
-    meta = dict(metadata or {})
-    meta.setdefault("source", source)
-    layer_name = name or name_of(source)
-    if source.lower().endswith((".mrc", ".rec", ".map")):
+    meta: dict[str, Any] = {"source": source, **(metadata or {})}
+    # Over the network, callers that know the spacing (the portal browser) spare the
+    # extra request.
+    wanted = "tomogram_metadata" not in meta and (voxel_spacing is None or not is_url(source))
+    doc = tomogram_metadata(source) if wanted else None
+    if doc:
+        meta["tomogram_metadata"] = doc
+    known = voxel_spacing or _spacing_from(doc) or spacing_from_path(source)
+    layer_name = name or default_name(source)
+    if source.lower().endswith(MRC_SUFFIXES):
         volume, header_spacing = read_mrc(source)
-        spacing = voxel_spacing or header_spacing or 1.0
-        if not (voxel_spacing or header_spacing):
+        spacing = voxel_spacing or header_spacing or known
+        if spacing is None:
             warnings.warn(
                 f"{source}: no voxel size in header; opening in voxel units", stacklevel=2
             )
+        meta["voxel_spacing"] = spacing
+        s = spacing or 1.0
         return image_layer(
-            [volume], scale=(spacing,) * volume.ndim, translate=None, name=layer_name, metadata=meta
+            [volume], scale=(s,) * volume.ndim, translate=None, name=layer_name, metadata=meta
         )
     ms = read_multiscale(source)
     if ms.image_label is not None:
         raise NotOurs(f"{source} is a label image, not a tomogram")
-    scales = _angstrom_scales(ms, voxel_spacing, source)
-    if multiscale:
-        chosen = list(range(len(ms.levels)))
-    else:
-        chosen = [level or 0]
-        if chosen[0] >= len(ms.levels):
-            raise ReaderError(f"{source} has {len(ms.levels)} levels, not {chosen[0] + 1}")
+    if not ms.is_spatial_3d:
+        raise NotOurs(f"{source} has axes {ms.axes}, not a (z, y, x) tomogram")
+    factor = angstrom_factor(ms, known, source)
+    chosen = list(range(len(ms.levels))) if multiscale else [level or 0]
+    if chosen[-1] >= len(ms.levels):
+        raise ReaderError(f"{source} has {len(ms.levels)} levels, not {chosen[-1] + 1}")
     levels = [ms.levels[i] for i in chosen]
-    translate = ms.translations[chosen[0]]
     meta["ome_zarr"] = ms.attrs.get("multiscale")
+    scale = tuple(v * factor for v in ms.scales[chosen[0]])
+    translation = ms.translations[chosen[0]]
+    meta["voxel_spacing"] = ms.scales[0][0] * factor
     return image_layer(
         levels,
-        scale=scales[chosen[0]],
-        translate=translate,
+        scale=scale,
+        translate=None if translation is None else tuple(v * factor for v in translation),
         name=layer_name,
         metadata=meta,
         contrast_limits=_contrast(levels[-1]),
     )
 
 
+def _spacing_from(doc: Mapping[str, Any] | None) -> float | None:
+    value = (doc or {}).get("voxel_spacing")
+    return float(value) if isinstance(value, int | float) and value > 0 else None
+
+
 def _contrast(coarsest: Any) -> tuple[float, float] | None:
-    """Contrast from the coarsest level's dtype range (no data read)."""
+    """Contrast limits from the dtype when it is small (no data read); else napari's."""
     dtype = np.dtype(coarsest.dtype)
     if dtype.kind in "iu" and dtype.itemsize == 1:
         info = np.iinfo(dtype)

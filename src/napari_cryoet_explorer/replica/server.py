@@ -8,16 +8,19 @@ benchmarks and the demo can start it from synchronous code. Knobs (latency, a ra
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
 import threading
 import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 from .graphql_engine import Engine
@@ -26,13 +29,37 @@ from .store import Row, Store
 HOST = "127.0.0.1"
 STARTED = web.RequestKey("started", float)
 QUERY = web.RequestKey("query", str)
+# GraphQL runs in worker threads so that latency sleeps and file transfers overlap it.
+_ENGINE_THREADS = 4
 
 
 @dataclass(frozen=True)
 class RequestRecord:
-    """One request the replica answered."""
+    """One request the replica answered.
 
-    kind: str  # "graphql" or "file"
+    Attributes
+    ----------
+    kind : str
+        ``"graphql"`` or ``"file"``.
+    method, path : str
+        As requested (``path`` without the query string).
+    status : int
+        HTTP status sent.
+    query : str or None
+        The GraphQL document, for GraphQL requests.
+    bytes : int
+        Body bytes sent (0 for HEAD).
+    started : float
+        ``time.perf_counter()`` when the request arrived.
+    range : str or None
+        The ``Range`` header, if any.
+    elapsed : float
+        Seconds from arrival to the response headers (latency and stalls included).
+    time : float
+        Wall-clock ``time.time()`` of arrival.
+    """
+
+    kind: str
     method: str
     path: str
     status: int
@@ -40,6 +67,8 @@ class RequestRecord:
     bytes: int
     started: float
     range: str | None = None
+    elapsed: float = 0.0
+    time: float = 0.0
 
 
 class ReplicaServer:
@@ -49,7 +78,8 @@ class ReplicaServer:
     ----------
     source : str, Path, Store or Mapping
         A generated portal folder (``portal.json`` plus the data tree), a ready
-        :class:`Store`, or an entities mapping.
+        :class:`Store` (its files are served if it was loaded from a folder), or an
+        entities mapping.
     port : int
         Port on 127.0.0.1; 0 picks a free one.
     latency_ms : float
@@ -59,9 +89,19 @@ class ReplicaServer:
     stall_rate : float
         Fraction of requests that hang ``stall_s`` seconds before being answered.
     stall_s : float
-        Length of a stall.
+        Length of a stall (cut short when the server stops).
     seed : int
         Seed for the 503 and stall draws, so runs are reproducible.
+    retry_after : float, optional
+        If set, 503 answers carry ``Retry-After`` with this many seconds.
+    files_dir : str or Path, optional
+        Folder served at ``/files/``; defaults to the portal folder.
+    warm : bool
+        Build the relationship indexes at start rather than on first use.
+
+    Notes
+    -----
+    Knobs are plain attributes and may be changed while the server runs.
     """
 
     def __init__(
@@ -74,23 +114,38 @@ class ReplicaServer:
         stall_rate: float = 0.0,
         stall_s: float = 30.0,
         seed: int = 0,
+        retry_after: float | None = None,
+        files_dir: str | Path | None = None,
+        warm: bool = False,
     ) -> None:
         self._source = source
-        self.data_dir: Path | None = (
-            Path(source).resolve() if isinstance(source, str | Path) else None
-        )
+        if files_dir is not None:
+            self.data_dir: Path | None = Path(files_dir).resolve()
+        elif isinstance(source, str | Path):
+            self.data_dir = Path(source).resolve()
+            if self.data_dir.is_file():  # the portal.json itself
+                self.data_dir = self.data_dir.parent
+        elif isinstance(source, Store):
+            self.data_dir = source.root
+        else:
+            self.data_dir = None
         self._requested_port = port
         self.latency_ms = latency_ms
         self.error_rate = error_rate
         self.stall_rate = stall_rate
         self.stall_s = stall_s
+        self.retry_after = retry_after
+        self._warm = warm
         self._rng = random.Random(seed)
         self.log: list[RequestRecord] = []
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        self._stopping: asyncio.Event | None = None
         self.port = 0
+        self.store: Store | None = None
         self.engine: Engine | None = None
 
     # -- addresses ---------------------------------------------------------------
@@ -110,7 +165,12 @@ class ReplicaServer:
         """Base URL of the data tree."""
         return f"{self.base_url}/files"
 
-    # -- log ---------------------------------------------------------------------
+    # -- knobs and log -----------------------------------------------------------
+
+    def reseed(self, seed: int) -> None:
+        """Restart the 503 and stall draws from ``seed``."""
+        with self._lock:
+            self._rng = random.Random(seed)
 
     @property
     def graphql_requests(self) -> int:
@@ -119,7 +179,7 @@ class ReplicaServer:
             return sum(1 for r in self.log if r.kind == "graphql")
 
     def records(self, kind: str | None = None) -> list[RequestRecord]:
-        """A copy of the log, optionally of one kind."""
+        """A copy of the log, optionally of one kind (``"graphql"`` or ``"file"``)."""
         with self._lock:
             return [r for r in self.log if kind is None or r.kind == kind]
 
@@ -131,9 +191,25 @@ class ReplicaServer:
     # -- life cycle --------------------------------------------------------------
 
     def start(self) -> ReplicaServer:
-        """Bind the port and serve in a background thread."""
+        """Load the store, bind the port and serve in a background thread.
+
+        Raises
+        ------
+        FileNotFoundError
+            If a folder source holds no ``portal.json``.
+        OSError
+            If the port cannot be bound.
+        """
         if self._thread is not None:
             return self
+        source = self._source
+        if isinstance(source, Store):
+            self.store = source
+        elif isinstance(source, str | Path):
+            self.store = Store.load(source)
+        else:
+            self.store = Store(source)
+        self._executor = ThreadPoolExecutor(_ENGINE_THREADS, thread_name_prefix="replica-gql")
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="cryoet-replica", daemon=True
@@ -147,17 +223,21 @@ class ReplicaServer:
         return self
 
     def stop(self) -> None:
-        """Stop serving and join the thread."""
+        """Stop serving (stalled requests are released) and join the thread."""
         loop, thread = self._loop, self._thread
         if loop is None or thread is None:
             return
+        if self._stopping is not None:
+            loop.call_soon_threadsafe(self._stopping.set)
         if self._runner is not None:
             asyncio.run_coroutine_threadsafe(self._runner.cleanup(), loop).result(timeout=30)
             self._runner = None
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=30)
         loop.close()
-        self._loop = self._thread = None
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+        self._loop = self._thread = self._executor = self._stopping = None
 
     def __enter__(self) -> ReplicaServer:
         return self.start()
@@ -171,26 +251,21 @@ class ReplicaServer:
         self.stop()
 
     async def _start(self) -> None:
+        self._stopping = asyncio.Event()
         app = web.Application(middlewares=[self._knobs], client_max_size=16 * 2**20)
         app.router.add_route("POST", "/graphql", self._graphql)
         app.router.add_get("/graphql", self._graphql, allow_head=False)
-        app.router.add_get("/files/{path:.*}", self._file)
+        app.router.add_get("/files/{path:.*}", self._file)  # HEAD too
         app.on_response_prepare.append(self._record)
-        self._runner = web.AppRunner(app, access_log=None)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, HOST, self._requested_port)
         await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
-        source = self._source
-        if isinstance(source, Store):
-            store = source
-        elif isinstance(source, str | Path):
-            store = Store.load(source, files_url=self.files_url)
-        else:
-            store = Store(source, files_url=self.files_url)
-        self.engine = Engine(store)
+        self.port = int(self._runner.addresses[0][1])
+        assert self.store is not None
+        self.engine = Engine(self.store, files_url=self.files_url)
+        if self._warm:
+            self.engine.warm()
 
     # -- handlers ----------------------------------------------------------------
 
@@ -202,10 +277,16 @@ class ReplicaServer:
         with self._lock:
             fail = self.error_rate > 0 and self._rng.random() < self.error_rate
             stall = self.stall_rate > 0 and self._rng.random() < self.stall_rate
-        if stall:
-            await asyncio.sleep(self.stall_s)
+        if stall and self._stopping is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.stall_s)
         if fail:
-            return web.Response(status=503, text="503 Service Unavailable (replica error_rate)")
+            headers = {}
+            if self.retry_after is not None:
+                headers["Retry-After"] = f"{self.retry_after:g}"
+            return web.Response(
+                status=503, text="503 Service Unavailable (replica error_rate)", headers=headers
+            )
         response: web.StreamResponse = await handler(request)
         return response
 
@@ -221,21 +302,27 @@ class ReplicaServer:
             return web.json_response({"errors": [{"message": "body is not JSON"}]}, status=400)
         if not isinstance(body, dict) or not isinstance(body.get("query"), str):
             return web.json_response({"errors": [{"message": "no query"}]}, status=400)
+        variables = body.get("variables")
+        if variables is not None and not isinstance(variables, dict):
+            return web.json_response(
+                {"errors": [{"message": "variables is not an object"}]}, status=400
+            )
         request[QUERY] = body["query"]
         engine = self.engine
         assert engine is not None
-        # The engine is CPU-bound: run it off the loop so latency sleeps overlap.
-        result = await asyncio.get_running_loop().run_in_executor(
-            None, engine.execute, body["query"], body.get("variables"), body.get("operationName")
+        payload = await asyncio.get_running_loop().run_in_executor(
+            self._executor, _answer, engine, body["query"], variables, body.get("operationName")
         )
-        return web.json_response(result, dumps=_dumps)
+        return web.Response(body=payload, content_type="application/json")
 
     async def _file(self, request: web.Request) -> web.StreamResponse:
         if self.data_dir is None:
             raise web.HTTPNotFound(text="this replica serves no files")
-        target = (self.data_dir / request.match_info["path"]).resolve()
+        relative = request.match_info["path"]
+        target = (self.data_dir / relative).resolve()
+        # resolve() folds '..' and symlinks, so this also refuses links leading out.
         if not target.is_relative_to(self.data_dir) or not target.is_file():
-            raise web.HTTPNotFound(text=f"no file {request.match_info['path']}")
+            raise web.HTTPNotFound(text=f"no file {relative}")
         return web.FileResponse(target)
 
     async def _record(self, request: web.Request, response: web.StreamResponse) -> None:
@@ -244,6 +331,8 @@ class ReplicaServer:
         if length is None:
             body = getattr(response, "body", None)
             length = len(body) if isinstance(body, bytes) else 0
+        started = request.get(STARTED, time.perf_counter())
+        now = time.perf_counter()
         record = RequestRecord(
             kind=kind,
             method=request.method,
@@ -251,12 +340,16 @@ class ReplicaServer:
             status=response.status,
             query=request.get(QUERY),
             bytes=0 if request.method == "HEAD" else int(length),
-            started=request.get(STARTED, time.perf_counter()),
+            started=started,
             range=request.headers.get("Range"),
+            elapsed=now - started,
+            time=time.time() - (now - started),
         )
         with self._lock:
             self.log.append(record)
 
 
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"))
+def _answer(
+    engine: Engine, query: str, variables: dict[str, Any] | None, operation: str | None
+) -> bytes:
+    return orjson.dumps(engine.execute(query, variables, operation))

@@ -1,0 +1,126 @@
+"""``open_run``: a run's tomogram and annotations, aligned, from a folder or from file URLs."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .annotations import read_annotation_file
+from .download_tree import parse_annotation_name
+from .errors import NotOurs
+from .folders import open_folder
+from .layers import LayerData
+from .sources import is_url
+from .tomogram import read_tomogram
+
+Source = str | Path
+
+
+def open_run(
+    source: Source | Sequence[Source],
+    voxel_spacing: float | None = None,
+    *,
+    multiscale: bool = True,
+    point_size: float | None = None,
+    vector_length: float | None = None,
+    all_axes: bool = False,
+) -> list[LayerData]:
+    """Layers for a run: its tomogram first, then its annotations, all in Angstrom.
+
+    Parameters
+    ----------
+    source : str, Path or sequence of them
+        A local download folder (dataset, run, ``Reconstructions``,
+        ``VoxelSpacing...``, ``Tomograms/<id>`` or ``Annotations/<id>``), or one or more
+        files: a tomogram (``.zarr`` / ``.mrc``) and annotation files (``.ndjson``, mask
+        ``.zarr`` / ``.mrc``), as local paths or http(s) / s3 URLs (URLs cannot be listed,
+        so name the files).
+    voxel_spacing : float, optional
+        For a folder: the voxel spacing to open (default: the finest). For files:
+        Angstrom per voxel of their data, overriding what their metadata says.
+    multiscale : bool
+        Open every pyramid level of the tomogram (napari picks the one to show).
+    point_size, vector_length : float, optional
+        Point diameter and orientation-vector length, in Angstrom.
+    all_axes : bool
+        Draw each oriented particle's x, y and z axes, not only z.
+
+    Returns
+    -------
+    list of LayerData
+        Empty when there is nothing to open.
+
+    Raises
+    ------
+    ReaderError
+        A file named in ``source`` cannot be read (files found in a folder only warn).
+    """
+    options: dict[str, Any] = {
+        "point_size": point_size,
+        "vector_length": vector_length,
+        "all_axes": all_axes,
+    }
+    single = source if isinstance(source, str | Path) else None
+    if single is not None and _is_folder(single):
+        found = open_folder(single, voxel_spacing=voxel_spacing, multiscale=multiscale, **options)
+        return found or []
+    sources = [single] if single is not None else list(source)  # type: ignore[arg-type]
+    return open_files(sources, voxel_spacing=voxel_spacing, multiscale=multiscale, **options)
+
+
+def open_files(
+    sources: Sequence[Source],
+    *,
+    voxel_spacing: float | None = None,
+    multiscale: bool = True,
+    **options: Any,
+) -> list[LayerData]:
+    """Tomograms then annotation files, local or URLs; warns about mismatched alignments."""
+    tomogram_sources = [s for s in sources if _is_tomogram(s)]
+    annotation_sources = [s for s in sources if not _is_tomogram(s)]
+    layers: list[LayerData] = []
+    alignments: set[str] = set()
+    for src in tomogram_sources:
+        try:
+            layer = read_tomogram(src, voxel_spacing=voxel_spacing, multiscale=multiscale)
+        except NotOurs:
+            # A label image without the portal's file name: open it as an instance mask.
+            annotation_sources.append(src)
+            continue
+        layers.append(layer)
+        made_on = (layer[1]["metadata"].get("tomogram_metadata") or {}).get(
+            "alignment_metadata_path"
+        )
+        if made_on:
+            alignments.add(made_on)
+    for src in annotation_sources:
+        named = parse_annotation_name(src) or str(src).lower().endswith(".ndjson")
+        shape = None if named else "InstanceSegmentationMask"
+        found = read_annotation_file(src, voxel_spacing=voxel_spacing, shape_type=shape, **options)
+        doc = found[0][1]["metadata"].get("annotation_json") if found else None
+        made_on = (doc or {}).get("alignment_metadata_path")
+        if made_on and alignments and made_on not in alignments:
+            warnings.warn(
+                f"{src} was made on another alignment than the tomogram "
+                f"({made_on}); it may not line up",
+                stacklevel=2,
+            )
+        layers.extend(found)
+    return layers
+
+
+def _is_folder(source: Source) -> bool:
+    """A local folder of a download (a ``.zarr`` folder is a file here)."""
+    if is_url(source):
+        return False
+    path = Path(source)
+    return path.is_dir() and path.suffix.lower() != ".zarr"
+
+
+def _is_tomogram(source: Source) -> bool:
+    lower = str(source).lower().rstrip("/")
+    if parse_annotation_name(source) is not None or lower.endswith(".ndjson"):
+        return False
+    return lower.endswith((".zarr", ".mrc", ".rec", ".map"))

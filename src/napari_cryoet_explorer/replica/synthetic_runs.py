@@ -1,0 +1,342 @@
+"""One synthetic run with files: rows, the run's data tree and its ground truth.
+
+For every voxel spacing the run gets a tomogram of the same world content and, per
+object, an annotation whose files hold the object's locations in that spacing's voxels.
+A second alignment adds, at the finest spacing, another tomogram and annotation set
+whose content is moved by the alignment's shift.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import synthetic_entities as ent
+from . import synthetic_metadata as meta
+from .store import Row
+from .synthetic_files import point_record, resize_nearest, write_json, write_ndjson, write_png
+from .synthetic_omezarr import Box, Shape3, VolumeKind, write_volume
+from .synthetic_presets import Preset
+from .synthetic_scene import Scene, SceneObject, make_scene
+from .synthetic_volumes import render_balls, render_blobs, render_noise
+
+POINT_FILES = {
+    # shape type -> (file suffix, ndJSON record type)
+    "Point": ("point", "point"),
+    "OrientedPoint": ("orientedpoint", "orientedPoint"),
+    "InstanceSegmentation": ("instancesegmentation", "instancePoint"),
+}
+MASKS: dict[str, tuple[np.dtype[Any], VolumeKind]] = {
+    "SegmentationMask": (np.dtype(np.int8), "mask"),
+    "InstanceSegmentationMask": (np.dtype(np.uint16), "labels"),
+}
+KEY_PHOTO_WIDTHS = {"snapshot": 512, "thumbnail": 134}
+
+
+def intensity_scale(dtype: np.dtype) -> float:
+    """Factor applied to the picture (blobs peak at 1) before storing it as ``dtype``."""
+    if dtype.kind in "iu":
+        return {1: 100.0, 2: 1000.0}.get(dtype.itemsize, 10000.0)
+    return 1.0
+
+
+@dataclass(frozen=True)
+class _Placement:
+    """Where a tomogram or annotation set goes: spacing, alignment and its shift."""
+
+    vs_row: Row
+    align_row: Row
+    shift: np.ndarray  # zyx Angstrom
+    shape: Shape3
+
+    @property
+    def spacing(self) -> float:
+        return float(self.vs_row["voxelSpacing"])
+
+
+@dataclass
+class RunWriter:
+    """Writes runs of one dataset into ``root`` and adds their rows to ``rows``."""
+
+    root: Path
+    rows: ent.Rows
+    spec: Preset
+    dataset_id: int
+    dep_id: int
+    dates: tuple[str, str, str]
+    _alignment_paths: dict[int, str] = field(default_factory=dict)
+
+    def write(self, name: str, rng: np.random.Generator) -> dict[str, Any]:
+        """Write run ``name``; returns its ground truth."""
+        spec = self.spec
+        vs0 = spec.voxel_spacings[0]
+        shifts = [np.zeros(3)]
+        if spec.second_alignment:
+            shifts.append(np.array(spec.alignment_shift, float) * vs0)
+        scene = make_scene(
+            rng,
+            spec.tomogram_shape,
+            vs0,
+            n_ribosomes=spec.n_ribosomes,
+            n_nucleosomes=spec.n_nucleosomes,
+            n_vesicles=spec.n_vesicles,
+            blob_scale=spec.blob_scale,
+            max_shift=np.max(np.abs(shifts), axis=0),
+        )
+        run_row = ent.run(self.rows, self.dataset_id, name)
+        self._json(
+            ent.run_rel(self.dataset_id, name),
+            "run_metadata.json",
+            meta.run_metadata(name, self.dep_id),
+        )
+        alignments = self._alignments(run_row, rng, shifts)
+        truth: dict[str, Any] = {
+            "dataset_id": self.dataset_id,
+            "run": name,
+            "run_id": run_row["id"],
+            "voxel_spacings": list(spec.voxel_spacings),
+            "box_zyx_angstrom": scene.box.tolist(),
+            "alignments": {
+                str(row["id"]): {
+                    "folder": self._alignment_paths[row["id"]].rsplit("/", 1)[0],
+                    "shift_zyx_angstrom": shift.tolist(),
+                    "is_primary": a == 0,
+                }
+                for a, (row, shift) in enumerate(alignments)
+            },
+            "objects": {o.name: o.truth() for o in scene.objects},
+            "intensity": {
+                "dtype": np.dtype(spec.dtype).name,
+                "blob_peak": intensity_scale(np.dtype(spec.dtype)),
+                "noise_sigma": spec.noise * intensity_scale(np.dtype(spec.dtype)),
+            },
+            "tomograms": [],
+            "annotations": [],
+        }
+        tomo_folder = ann_folder = ent.FIRST_FOLDER_ID
+        for k, spacing in enumerate(spec.voxel_spacings):
+            vs_row = ent.voxel_spacing(self.rows, run_row, self.dataset_id, spacing)
+            z, y, x = (max(1, round(n * vs0 / spacing)) for n in spec.tomogram_shape)
+            for a, (align_row, shift) in enumerate(alignments):
+                if a and k:
+                    continue  # the second alignment exists at the finest spacing only
+                place = _Placement(vs_row, align_row, shift, (z, y, x))
+                tomo = self._tomogram(run_row, place, tomo_folder, scene, rng, a)
+                tomo_folder += 1
+                truth["tomograms"].append(tomo)
+                for obj in scene.objects:
+                    ann = self._annotation(run_row, place, ann_folder, obj)
+                    ann_folder += 1
+                    ann["tomogram_ids"] = [tomo["id"]]
+                    truth["annotations"].append(ann)
+        return truth
+
+    def _json(self, folder: str, name: str, doc: Any) -> str:
+        write_json(self.root / folder / name, doc)
+        return f"{folder}/{name}"
+
+    def _alignments(
+        self, run_row: Row, rng: np.random.Generator, shifts: list[np.ndarray]
+    ) -> list[tuple[Row, np.ndarray]]:
+        """The run's tilt series and alignments (rows and metadata files)."""
+        name = run_row["name"]
+        z, y, x = self.spec.tomogram_shape
+        ts_row = ent.tiltseries(self.rows, run_row, self.dep_id, int(rng.integers(3, 6)), (x, y, z))
+        ts_path = self._json(
+            ent.tiltseries_rel(self.dataset_id, name, ent.FIRST_FOLDER_ID),
+            "tiltseries_metadata.json",
+            meta.tiltseries_metadata(name, ts_row),
+        )
+        vs0 = self.spec.voxel_spacings[0]
+        out = []
+        for a, shift in enumerate(shifts):
+            folder_id = ent.FIRST_FOLDER_ID + a
+            row = ent.alignment(
+                self.rows,
+                run_row,
+                self.dataset_id,
+                self.dep_id,
+                ts_row["id"],
+                folder_id,
+                (x * vs0, y * vs0, z * vs0),
+                local=a > 0,
+            )
+            self._alignment_paths[row["id"]] = self._json(
+                ent.alignment_rel(self.dataset_id, name, folder_id),
+                "alignment_metadata.json",
+                meta.alignment_metadata(row, ts_path),
+            )
+            out.append((row, shift))
+        return out
+
+    def _tomogram(
+        self,
+        run_row: Row,
+        place: _Placement,
+        folder_id: int,
+        scene: Scene,
+        rng: np.random.Generator,
+        alignment_index: int,
+    ) -> dict[str, Any]:
+        """A tomogram: row, OME-Zarr, MRC, key photos and metadata; returns its truth."""
+        spec = self.spec
+        name, spacing, shape = run_row["name"], place.spacing, place.shape
+        row = ent.tomogram(
+            self.rows,
+            run_row,
+            place.vs_row,
+            self.dataset_id,
+            self.dep_id,
+            place.align_row["id"],
+            folder_id,
+            shape,
+            processing="denoised" if alignment_index else "raw",
+            default=alignment_index == 0 and spacing == spec.voxel_spacings[0],
+            portal_standard=bool(place.align_row["isPortalStandard"]),
+            key_photos=spec.key_photos,
+            dates=self.dates,
+        )
+        dtype = np.dtype(spec.dtype)
+        scale = np.float32(intensity_scale(dtype))
+        seed = int(rng.integers(2**31))
+        limits = np.iinfo(dtype) if dtype.kind in "iu" else None
+
+        def render(box: Box) -> np.ndarray:
+            picture = render_blobs(scene.blobs, box, spacing, place.shift)
+            picture += render_noise(seed, shape, box, spec.noise)
+            picture *= scale
+            if limits is not None:
+                picture = np.clip(np.round(picture), limits.min, limits.max)
+            return picture
+
+        # Key photo: the sum of the central planes, gathered while the volume is written.
+        half = max(1, shape[0] // 8)
+        z_lo, z_hi = shape[0] // 2 - half, shape[0] // 2 + half
+        photo = np.zeros(shape[1:], np.float64)
+
+        def collect(box: Box, block: np.ndarray) -> None:
+            lo, hi = max(z_lo, box[0].start), min(z_hi, box[0].stop)
+            if hi > lo:
+                photo[box[1], box[2]] += block[lo - box[0].start : hi - box[0].start].sum(axis=0)
+
+        folder = ent.tomogram_rel(self.dataset_id, name, spacing, folder_id)
+        zarr_rel, mrc_rel = f"{folder}/{name}.zarr", f"{folder}/{name}.mrc"
+        write_volume(
+            self.root / zarr_rel,
+            self.root / mrc_rel if spec.write_mrc else None,
+            shape,
+            dtype,
+            spacing,
+            render,
+            chunk_size=spec.chunk_size,
+            max_block_bytes=spec.max_block_bytes,
+            on_block=collect if spec.key_photos else None,
+        )
+        photos: dict[str, str] = {}
+        if spec.key_photos:
+            images = ent.key_photo_rel(self.dataset_id, name, spacing, folder_id)
+            for kind, width in KEY_PHOTO_WIDTHS.items():
+                photos[kind] = f"{images}/key-photo-{kind}.png"
+                write_png(self.root / photos[kind], resize_nearest(photo, width))
+        alignment_path = self._alignment_paths[place.align_row["id"]]
+        doc = meta.tomogram_metadata(row, zarr_rel, mrc_rel, photos, alignment_path)
+        self._json(folder, "tomogram_metadata.json", doc)
+        return {
+            "id": row["id"],
+            "folder_id": folder_id,
+            "path": folder,
+            "zarr": zarr_rel,
+            "mrc": mrc_rel if spec.write_mrc else None,
+            "key_photos": photos,
+            "voxel_spacing": spacing,
+            "alignment_id": place.align_row["id"],
+            "shape_zyx": list(shape),
+            "dtype": dtype.name,
+            "is_visualization_default": row["isVisualizationDefault"],
+        }
+
+    def _annotation(
+        self, run_row: Row, place: _Placement, folder_id: int, obj: SceneObject
+    ) -> dict[str, Any]:
+        """An annotation of ``obj``: rows, point file, mask and metadata; returns its truth."""
+        spec = self.spec
+        spacing, align_id = place.spacing, place.align_row["id"]
+        row = ent.annotation(
+            self.rows,
+            run_row,
+            place.vs_row,
+            self.dataset_id,
+            self.dep_id,
+            folder_id,
+            obj.name,
+            len(obj.centres),
+            dates=self.dates,
+        )
+        folder = ent.annotation_rel(self.dataset_id, run_row["name"], spacing, folder_id)
+        prefix = f"{folder}/{ent.slug(obj.name)}-1.0"
+        shapes: dict[str, Row] = {}
+        files: list[dict[str, Any]] = []
+
+        def add(shape_type: str, rel: str, fmt: str, default: bool) -> None:
+            if shape_type not in shapes:
+                shapes[shape_type] = ent.annotation_shape(self.rows, row, shape_type)
+            shape_row = shapes[shape_type]
+            ent.annotation_file(
+                self.rows, shape_row, place.vs_row, align_id, rel, fmt, default=default
+            )
+            files.append(
+                {
+                    "format": fmt,
+                    "path": rel,
+                    "shape": shape_type,
+                    "is_visualization_default": default,
+                }
+            )
+
+        suffix, record_type = POINT_FILES[obj.shape_type]
+        records = []
+        for i, zyx in enumerate((obj.centres + place.shift) / spacing):
+            extra: dict[str, Any] = {}
+            if obj.rotations is not None:
+                extra["xyz_rotation_matrix"] = obj.rotations[i].tolist()
+            if obj.instance_ids is not None:
+                extra["instance_id"] = int(obj.instance_ids[i])
+            records.append(point_record(record_type, zyx[::-1], **extra))
+        write_ndjson(self.root / f"{prefix}_{suffix}.ndjson", records)
+        add(obj.shape_type, f"{prefix}_{suffix}.ndjson", "ndjson", True)
+
+        if obj.mask_type is not None:
+            mask_rel = f"{prefix}_{obj.mask_type.lower()}"
+            dtype, kind = MASKS[obj.mask_type]
+            labels = obj.mask_labels()
+            write_volume(
+                self.root / f"{mask_rel}.zarr",
+                self.root / f"{mask_rel}.mrc" if spec.write_mrc else None,
+                place.shape,
+                dtype,
+                spacing,
+                lambda box: render_balls(
+                    obj.centres, labels, obj.mask_radius, box, spacing, place.shift, dtype
+                ),
+                kind=kind,
+                chunk_size=spec.chunk_size,
+                max_block_bytes=spec.max_block_bytes,
+            )
+            add(obj.mask_type, f"{mask_rel}.zarr", "zarr", True)
+            if spec.write_mrc:
+                add(obj.mask_type, f"{mask_rel}.mrc", "mrc", False)
+
+        doc = meta.annotation_metadata(row, files, self._alignment_paths[align_id])
+        metadata_rel = self._json(folder, f"{ent.slug(obj.name)}-1.0.json", doc)
+        return {
+            "id": row["id"],
+            "folder_id": folder_id,
+            "object": obj.name,
+            "voxel_spacing": spacing,
+            "alignment_id": align_id,
+            "metadata": metadata_rel,
+            "files": [{k: f[k] for k in ("path", "shape", "format")} for f in files],
+        }
