@@ -3,8 +3,8 @@
 Writes orientedPoint files of 10^4, 10^5 and 10^6 lines in the portal's format, then
 times, side by side in one run (median of ``--repeats``):
 
-* ours: :func:`napari_cryoet_explorer.io.ndjson.parse_ndjson` (orjson on the whole file,
-  collector paused, columns into numpy);
+* ours: :func:`napari_cryoet_explorer.io.ndjson.parse_ndjson` (orjson on large batches
+  of lines joined into JSON arrays, collector paused, columns straight into numpy);
 * the existing plugin's way: ``json.loads`` per line, then dict access per point.
 
 Usage: ``python benchmarks/ndjson.py [--sizes 10000 100000 1000000] [--repeats 3]``

@@ -10,8 +10,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 
-import numpy as np
-
 from .io import LayerData, read_annotation_file, read_tomogram
 from .portal.models import (
     Annotation,
@@ -58,24 +56,6 @@ def openable_files(
     return list(chosen.values())
 
 
-def with_contrast_limits(layer: LayerData) -> LayerData:
-    """Set an image's contrast from its coarsest level, read here rather than by napari.
-
-    napari would read that level on the GUI thread when the layer is added; in a worker
-    the interface stays responsive while it downloads.
-    """
-    data, kwargs, kind = layer
-    if kind != "image" or "contrast_limits" in kwargs:
-        return layer
-    coarsest = np.asarray(data[-1] if isinstance(data, list) else data[::4, ::4, ::4])
-    # The full range of the coarsest level (as napari would take it): binning has
-    # averaged noise away there, so percentiles would saturate the finer levels.
-    low, high = (float(coarsest.min()), float(coarsest.max())) if coarsest.size else (0.0, 1.0)
-    if high <= low:
-        high = low + 1.0
-    return data, {**kwargs, "contrast_limits": (float(low), float(high))}, kind
-
-
 def plan(
     contents: VoxelSpacingContents,
     tomogram: Tomogram,
@@ -101,7 +81,7 @@ def plan(
             level=level,
             metadata=dict(tomogram.fields),
         )
-        steps.append(Step(f"tomogram {tomogram.id}", lambda: [with_contrast_limits(read())]))
+        steps.append(Step(f"tomogram {tomogram.id}", lambda: [read()]))
     for annotation, file in files:
         steps.append(
             Step(

@@ -270,3 +270,14 @@ def test_context_manager_and_restart_safety(portal: Path) -> None:
     server.stop()  # stopping twice is harmless
     with pytest.raises(FileNotFoundError):
         ReplicaServer(portal / "10000").start()
+
+
+def test_log_keeps_the_newest_requests(replica_factory: Factory, portal: Path) -> None:
+    server = replica_factory(portal, log_limit=5)
+    for i in range(8):
+        body = {"query": "query($i: Int) { datasets(limitOffset: {offset: $i}) { id } }"}
+        body["variables"] = f'{{"i": {i}}}'  # variables as a JSON string are accepted
+        assert requests.post(server.url, json=body, timeout=10).status_code == 200
+    assert len(server.records()) == 5
+    assert server.graphql_requests == 8
+    assert len({id(r.query) for r in server.records()}) == 1  # one copy of the text

@@ -17,10 +17,9 @@ from .store import Row
 
 Predicate = Callable[[Row], bool]
 
-# Columns whose equality an index may answer: exact, hashable values. DateTime is not
-# (equal instants can be spelled differently) and neither is Float (1 == 1.0 is fine,
-# but NaN is not equal to itself).
-_INDEXED_TYPES = frozenset({"Int", "String", "Boolean", "ID"})
+# Columns whose equality an index may answer (a dict lookup is the same test as ``==``
+# for these values). Not DateTime: equal instants can be spelled differently.
+_INDEXED_TYPES = frozenset({"Int", "Float", "String", "Boolean", "ID"})
 
 
 def count_rows(rows: Iterable[Row], column: str | None, distinct: bool) -> int:
@@ -146,7 +145,7 @@ class WhereCompiler:
 
     def _narrow_key(self, entity: Entity, key: str, cond: dict[str, Any]) -> list[Row] | None:
         store = self.graph.store
-        if entity.scalars.get(key) in _INDEXED_TYPES:
+        if entity.scalars.get(key) in _INDEXED_TYPES or key in entity.enum_ranks:
             values = _equal_values(cond)
             if values is None:
                 return None

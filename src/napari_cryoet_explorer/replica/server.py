@@ -13,6 +13,7 @@ import json
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ STARTED = web.RequestKey("started", float)
 QUERY = web.RequestKey("query", str)
 # GraphQL runs in worker threads so that latency sleeps and file transfers overlap it.
 _ENGINE_THREADS = 4
+_DISTINCT_QUERIES = 10_000
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,8 @@ class ReplicaServer:
         Folder served at ``/files/``; defaults to the portal folder.
     warm : bool
         Build the relationship indexes at start rather than on first use.
+    log_limit : int
+        Newest requests kept in :attr:`log` (a long demo session fetches many chunks).
 
     Notes
     -----
@@ -117,6 +121,7 @@ class ReplicaServer:
         retry_after: float | None = None,
         files_dir: str | Path | None = None,
         warm: bool = False,
+        log_limit: int = 100_000,
     ) -> None:
         self._source = source
         if files_dir is not None:
@@ -137,7 +142,9 @@ class ReplicaServer:
         self.retry_after = retry_after
         self._warm = warm
         self._rng = random.Random(seed)
-        self.log: list[RequestRecord] = []
+        self.log: deque[RequestRecord] = deque(maxlen=log_limit)
+        self._graphql_count = 0
+        self._queries: dict[str, str] = {}  # one copy of each query text in the log
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -176,7 +183,7 @@ class ReplicaServer:
     def graphql_requests(self) -> int:
         """Number of GraphQL requests answered since the last :meth:`clear_log`."""
         with self._lock:
-            return sum(1 for r in self.log if r.kind == "graphql")
+            return self._graphql_count
 
     def records(self, kind: str | None = None) -> list[RequestRecord]:
         """A copy of the log, optionally of one kind (``"graphql"`` or ``"file"``)."""
@@ -187,6 +194,7 @@ class ReplicaServer:
         """Forget the requests logged so far."""
         with self._lock:
             self.log.clear()
+            self._graphql_count = 0
 
     # -- life cycle --------------------------------------------------------------
 
@@ -303,6 +311,11 @@ class ReplicaServer:
         if not isinstance(body, dict) or not isinstance(body.get("query"), str):
             return web.json_response({"errors": [{"message": "no query"}]}, status=400)
         variables = body.get("variables")
+        if isinstance(variables, str):  # some clients send them as a JSON string
+            try:
+                variables = json.loads(variables)
+            except json.JSONDecodeError:
+                variables = [variables]  # refused below
         if variables is not None and not isinstance(variables, dict):
             return web.json_response(
                 {"errors": [{"message": "variables is not an object"}]}, status=400
@@ -333,12 +346,18 @@ class ReplicaServer:
             length = len(body) if isinstance(body, bytes) else 0
         started = request.get(STARTED, time.perf_counter())
         now = time.perf_counter()
+        query = request.get(QUERY)
+        if query is not None:
+            with self._lock:
+                if len(self._queries) > _DISTINCT_QUERIES:
+                    self._queries.clear()
+                query = self._queries.setdefault(query, query)
         record = RequestRecord(
             kind=kind,
             method=request.method,
             path=request.path,
             status=response.status,
-            query=request.get(QUERY),
+            query=query,
             bytes=0 if request.method == "HEAD" else int(length),
             started=started,
             range=request.headers.get("Range"),
@@ -347,6 +366,8 @@ class ReplicaServer:
         )
         with self._lock:
             self.log.append(record)
+            if kind == "graphql":
+                self._graphql_count += 1
 
 
 def _answer(
