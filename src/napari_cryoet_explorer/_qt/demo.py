@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..opening import default_tomogram, openable_files, plan
 from ..portal.client import PortalClient
 from ..portal.models import Tomogram
 from ..replica.cache import cached_portal
 from ..replica.server import ReplicaServer
-from .launch import add_layers, dock_explorer, screenshot, settle, show_slab
+from .launch import add_layers, dock_explorer, run_layers, screenshot, settle, show_slab
 
 
 def demo_layers(server_url: str) -> tuple[list[Any], Tomogram]:
@@ -21,11 +20,7 @@ def demo_layers(server_url: str) -> tuple[list[Any], Tomogram]:
     """
     with PortalClient(server_url) as client:
         dataset = client.datasets()[0]
-        run = client.runs(dataset.id)[0]
-        contents = client.voxel_spacing_contents(run.voxel_spacings[0].id)
-    tomogram = default_tomogram(contents)
-    steps = plan(contents, tomogram, openable_files(contents, tomogram), run_name=run.name)
-    return [layer for step in steps for layer in step.run()], tomogram
+        return run_layers(client, client.runs(dataset.id)[0])
 
 
 def run_demo(data: str | None = None, screenshot_path: str | None = None, ndisplay: int = 2) -> int:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..opening import default_tomogram, openable_files, plan
 from ..portal.client import PortalClient
+from ..portal.models import Run, Tomogram
 
 if TYPE_CHECKING:
     import napari
@@ -26,20 +27,22 @@ def parse_target(target: str) -> tuple[int, str, float | None]:
     return int(parts[0]), parts[1], spacing
 
 
-def portal_layers(url: str | None, target: str) -> list[Any]:
+def run_layers(
+    client: PortalClient, run: Run, spacing: float | None = None
+) -> tuple[list[Any], Tomogram]:
     """LayerData of a run's default tomogram (at a spacing) and its matching annotations."""
-    dataset_id, run_name, spacing = parse_target(target)
-    with PortalClient(url) as client:
-        run = client.run(dataset_id, run_name)
-        vs = (
-            client.find_voxel_spacing(run, spacing)
-            if spacing is not None
-            else run.voxel_spacings[0]
-        )
-        contents = client.voxel_spacing_contents(vs.id)
+    vs = client.find_voxel_spacing(run, spacing) if spacing is not None else run.voxel_spacings[0]
+    contents = client.voxel_spacing_contents(vs.id)
     tomogram = default_tomogram(contents)
     steps = plan(contents, tomogram, openable_files(contents, tomogram), run_name=run.name)
-    return [layer for step in steps for layer in step.run()]
+    return [layer for step in steps for layer in step.run()], tomogram
+
+
+def portal_layers(url: str | None, target: str) -> list[Any]:
+    """LayerData for ``DATASET_ID/RUN_NAME[/VOXEL_SPACING]``."""
+    dataset_id, run_name, spacing = parse_target(target)
+    with PortalClient(url) as client:
+        return run_layers(client, client.run(dataset_id, run_name), spacing)[0]
 
 
 def dock_explorer(viewer: napari.Viewer, url: str | None) -> ExplorerWidget:

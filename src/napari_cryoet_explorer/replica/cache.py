@@ -7,9 +7,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from .synthetic import generate_portal
-
-CACHE_VERSION = "2"
+from .synthetic import GENERATOR_VERSION, generate_portal
 
 
 def cache_root() -> Path:
@@ -24,7 +22,8 @@ def cached_portal(preset: str = "demo", root: Path | None = None) -> Path:
     Generation writes into a temporary sibling folder that is renamed when complete, so
     an interrupted run never leaves a half-written portal behind.
     """
-    target = (root or cache_root()) / f"{preset}-portal-v{CACHE_VERSION}"
+    # The generator's version is in the name: a new layout never reuses an old cache.
+    target = (root or cache_root()) / f"{preset}-portal-v{GENERATOR_VERSION}"
     if (target / "portal.json").is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
