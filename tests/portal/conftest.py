@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from portal_stub import Reply, StubServer, serve
+
+from napari_cryoet_explorer.replica.server import ReplicaServer
 
 
 @pytest.fixture
-def stub_server() -> Iterator[StubServer]:
-    """A server on 127.0.0.1 answering with ``stub.replies`` (an empty JSON body at first)."""
-    stub = StubServer(replies=[Reply()])
-    server = serve(stub)
-    yield stub
-    server.shutdown()
-    server.server_close()
+def scripted(tiny_replica: ReplicaServer) -> ReplicaServer:
+    """The tiny replica; answers in its ``script`` replace the next GraphQL answers."""
+    tiny_replica.script.clear()
+    return tiny_replica

@@ -7,7 +7,6 @@ import socket
 import time
 
 import pytest
-from portal_stub import Reply, StubServer
 
 from napari_cryoet_explorer.portal.client import PortalClient
 from napari_cryoet_explorer.portal.errors import (
@@ -18,6 +17,7 @@ from napari_cryoet_explorer.portal.errors import (
     PortalURLError,
 )
 from napari_cryoet_explorer.portal.transport import RetryPolicy
+from napari_cryoet_explorer.replica.faults import Fault
 from napari_cryoet_explorer.replica.server import ReplicaServer
 
 
@@ -77,31 +77,32 @@ def test_graphql_errors(tiny_replica: ReplicaServer) -> None:
 
 
 @pytest.mark.parametrize(
-    ("reply", "message"),
+    ("fault", "message"),
     [
-        (Reply(body=b"<html>portal</html>", content_type="text/html"), "did not answer JSON"),
-        (Reply(body=b"[1, 2]"), "not a GraphQL response"),
-        (Reply(body=b'{"data": null}'), "without data"),
-        (Reply(body=b'{"data": {}}'), "without the 'datasets' list"),
-        (Reply(body=b'{"data": {"datasets": [{"id": 1}]}}'), "does not fit the schema"),
-        (Reply(body=b'{"errors": [{"message": "boom"}]}', status=500), "GraphQL errors: boom"),
-        (Reply(body=b"", status=500), "HTTP 500"),
+        (Fault(body=b"<html>portal</html>", content_type="text/html"), "did not answer JSON"),
+        (Fault(body=b"[1, 2]"), "not a GraphQL response"),
+        (Fault(body=b'{"data": null}'), "without data"),
+        (Fault(body=b'{"data": {}}'), "without the 'datasets' list"),
+        (Fault(body=b'{"data": {"datasets": [{"id": 1}]}}'), "does not fit the schema"),
+        (Fault(body=b'{"errors": [{"message": "boom"}]}', status=500), "GraphQL errors: boom"),
+        (Fault(body=b"", status=500), "HTTP 500"),
     ],
 )
-def test_answers_that_do_not_fit(stub_server: StubServer, reply: Reply, message: str) -> None:
-    stub_server.replies = [reply]
+def test_answers_that_do_not_fit(scripted: ReplicaServer, fault: Fault, message: str) -> None:
+    scripted.script = [fault]
+    client = PortalClient(scripted.url)
     with pytest.raises(PortalError, match=message) as info:
-        PortalClient(stub_server.url).datasets()
-    assert stub_server.url in str(info.value)
-    assert stub_server.hits == 1
+        client.datasets()
+    assert scripted.url in str(info.value)
+    assert client.transport.requests_sent == 1
 
 
-def test_missing_counts_do_not_fit(stub_server: StubServer) -> None:
+def test_missing_counts_do_not_fit(scripted: ReplicaServer) -> None:
     node = {"id": 1, "title": "t", "runsAggregate": None}
     body = {"data": {"datasets": [node], "total": {"aggregate": [{"count": 1}]}}}
-    stub_server.replies = [Reply(body=json.dumps(body).encode())]
+    scripted.script = [Fault(body=json.dumps(body).encode())]
     with pytest.raises(PortalResponseError, match="does not fit"):
-        PortalClient(stub_server.url).datasets()
+        PortalClient(scripted.url).datasets()
 
 
 def test_missing_nodes(tiny_replica: ReplicaServer) -> None:
@@ -117,13 +118,14 @@ def test_missing_nodes(tiny_replica: ReplicaServer) -> None:
         client.find_voxel_spacing(run, 3.0)
 
 
-def test_a_next_page_without_cursor_does_not_loop(stub_server: StubServer) -> None:
+def test_a_next_page_without_cursor_does_not_loop(scripted: ReplicaServer) -> None:
     stuck = {"pageInfo": {"hasNextPage": True, "endCursor": None}, "edges": []}
     node = {"id": 1, "voxelSpacing": 10.0, "runId": 1, "tomograms": stuck}
     node["annotationFiles"] = stuck
     node["tomogramsAggregate"] = {"aggregate": [{"count": 0}]}
     body = {"data": {"tomogramVoxelSpacings": [node]}}
-    stub_server.replies = [Reply(body=json.dumps(body).encode())]
+    scripted.script = [Fault(body=json.dumps(body).encode())]
+    client = PortalClient(scripted.url)
     with pytest.raises(PortalResponseError, match="no cursor"):
-        PortalClient(stub_server.url).voxel_spacing_contents(1)
-    assert stub_server.hits == 1
+        client.voxel_spacing_contents(1)
+    assert client.transport.requests_sent == 1

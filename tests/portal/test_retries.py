@@ -8,16 +8,16 @@ import time
 from collections.abc import Callable
 
 import pytest
-from portal_stub import Reply, StubServer
 
 from napari_cryoet_explorer.portal.client import PortalClient
 from napari_cryoet_explorer.portal.errors import PortalConnectionError, PortalHTTPError
 from napari_cryoet_explorer.portal.transport import RetryPolicy, Transport
+from napari_cryoet_explorer.replica.faults import Fault
 from napari_cryoet_explorer.replica.server import ReplicaServer
 from napari_cryoet_explorer.replica.store import Store
 
 FAST = RetryPolicy(attempts=10, backoff_s=0.005, max_backoff_s=0.05)
-OK = Reply(body=json.dumps({"data": {"ok": 1}}).encode())
+OK = Fault(body=json.dumps({"data": {"ok": 1}}).encode())
 
 
 def test_listing_survives_a_fifth_of_503s(
@@ -52,11 +52,12 @@ def test_retries_on_timeouts(tiny_replica: ReplicaServer) -> None:
         tiny_replica.stall_rate = 0.0
 
 
-def test_retries_after_a_connection_reset(stub_server: StubServer) -> None:
-    stub_server.replies = [Reply(reset=True), Reply(status=502), OK]
-    transport = Transport(stub_server.url, retry=FAST)
+def test_retries_after_a_connection_reset(scripted: ReplicaServer) -> None:
+    scripted.script = [Fault(reset=True), Fault(status=502), OK]
+    transport = Transport(scripted.url, retry=FAST)
     assert transport.execute("{ ok }") == {"ok": 1}
-    assert stub_server.hits == 3 and transport.retries == 2
+    assert transport.requests_sent == 3 and transport.retries == 2
+    assert not scripted.script
 
 
 def test_gives_up_after_the_configured_attempts(tiny_replica: ReplicaServer) -> None:
@@ -68,22 +69,22 @@ def test_gives_up_after_the_configured_attempts(tiny_replica: ReplicaServer) -> 
     assert tiny_replica.graphql_requests == 3
 
 
-def test_gives_up_on_a_server_that_keeps_resetting(stub_server: StubServer) -> None:
-    stub_server.replies = [Reply(reset=True)]
-    transport = Transport(stub_server.url, retry=RetryPolicy(attempts=3, backoff_s=0.01))
-    with pytest.raises(PortalConnectionError, match=f"cannot reach {stub_server.url}"):
+def test_gives_up_on_a_server_that_keeps_resetting(scripted: ReplicaServer) -> None:
+    scripted.script = [Fault(reset=True)] * 4
+    transport = Transport(scripted.url, retry=RetryPolicy(attempts=3, backoff_s=0.01))
+    with pytest.raises(PortalConnectionError, match=f"cannot reach {scripted.url}"):
         transport.execute("{ ok }")
-    assert stub_server.hits == 3
+    assert transport.requests_sent == 3 and len(scripted.script) == 1
 
 
-def test_honours_retry_after_within_the_cap(stub_server: StubServer) -> None:
-    stub_server.replies = [
-        Reply(status=503, headers=(("Retry-After", "0.25"),)),
-        Reply(status=429, headers=(("Retry-After", "3600"),)),  # capped
+def test_honours_retry_after_within_the_cap(scripted: ReplicaServer) -> None:
+    scripted.script = [
+        Fault(status=503, headers=(("Retry-After", "0.25"),)),
+        Fault(status=429, headers=(("Retry-After", "3600"),)),  # capped
         OK,
     ]
     transport = Transport(
-        stub_server.url, retry=RetryPolicy(attempts=3, backoff_s=0.001, max_backoff_s=0.4)
+        scripted.url, retry=RetryPolicy(attempts=3, backoff_s=0.001, max_backoff_s=0.4)
     )
     start = time.perf_counter()
     assert transport.execute("{ ok }") == {"ok": 1}

@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from .faults import Fault
 from .graphql_engine import Engine
 from .store import Row, Store
 
@@ -140,6 +141,8 @@ class ReplicaServer:
         self.stall_rate = stall_rate
         self.stall_s = stall_s
         self.retry_after = retry_after
+        # Scripted answers for the next GraphQL requests (fault tests); see faults.py.
+        self.script: list[Fault] = []
         self._warm = warm
         self._rng = random.Random(seed)
         self.log: deque[RequestRecord] = deque(maxlen=log_limit)
@@ -288,6 +291,9 @@ class ReplicaServer:
         if stall and self._stopping is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), self.stall_s)
+        fault = self._next_fault(request)
+        if fault is not None:
+            return self._answer_fault(request, fault)
         if fail:
             headers = {}
             if self.retry_after is not None:
@@ -297,6 +303,25 @@ class ReplicaServer:
             )
         response: web.StreamResponse = await handler(request)
         return response
+
+    def _next_fault(self, request: web.Request) -> Fault | None:
+        if request.path != "/graphql":
+            return None
+        with self._lock:
+            return self.script.pop(0) if self.script else None
+
+    def _answer_fault(self, request: web.Request, fault: Fault) -> web.StreamResponse:
+        if fault.reset:
+            transport = request.transport
+            if transport is not None:
+                transport.abort()  # no answer at all: the client sees a reset
+            raise ConnectionResetError("replica script: reset")
+        return web.Response(
+            status=fault.status,
+            body=fault.body,
+            content_type=fault.content_type.split(";")[0],
+            headers=dict(fault.headers),
+        )
 
     async def _graphql(self, request: web.Request) -> web.Response:
         try:
