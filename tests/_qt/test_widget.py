@@ -224,3 +224,37 @@ def test_gui_heartbeat_during_expand_and_open(
     record_property("longest_heartbeat_gap_ms", float(gaps.max() * 1000))
     print(f"longest GUI heartbeat gap: {gaps.max() * 1000:.1f} ms over {len(beats)} beats")
     assert len(beats) > 10  # the timer ran through the whole interaction
+
+
+def test_local_folder_browses_the_same_way(
+    widget: ExplorerWidget, tiny_portal: GeneratedPortal, qtbot: Any
+) -> None:
+    widget.connect_to_portal(str(tiny_portal.root))
+    qtbot.waitUntil(
+        lambda: widget.tree.topLevelItemCount() == 2 and not widget.jobs.busy, timeout=TIMEOUT
+    )
+    dataset = widget.tree.topLevelItem(0)
+    assert dataset.text(0) == "10000" and dataset.text(3) == "2 runs"
+    _expand(widget, dataset, qtbot)
+    run = dataset.child(0)
+    assert run.text(0) == "TS_001"
+    _expand(widget, run, qtbot)
+    spacing = run.child(0)
+    assert spacing.text(0) == "10.000 Å"
+    _expand(widget, spacing, qtbot)
+    kinds = [PortalTree.kind(spacing.child(i)) for i in range(spacing.childCount())]
+    assert kinds.count("tomogram") == 2 and kinds.count("annotation") == 6
+    widget.tree.setCurrentItem(spacing)
+    assert widget.open_panel.selected_tomogram().alignment_id is not None
+    with qtbot.waitSignal(widget.layers_opened, timeout=TIMEOUT):
+        widget.open_panel.open_button.click()
+    layers = widget.viewer.layers
+    types = sorted(type(layer).__name__ for layer in layers)
+    assert types == ["Image", "Labels", "Labels", "Points", "Points", "Points", "Vectors"]
+    ribosomes = next(layer for layer in layers if layer.name.endswith("ribosome (OrientedPoint)"))
+    truth = np.array(
+        tiny_portal.ground_truth["runs"]["10000/TS_001"]["objects"]["ribosome"][
+            "centres_zyx_angstrom"
+        ]
+    )
+    assert np.allclose(ribosomes.data * ribosomes.scale, truth)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import asdict, is_dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qtpy.QtCore import Qt, Signal
@@ -19,6 +20,7 @@ from qtpy.QtWidgets import (
 )
 
 from ..io import LayerData
+from ..local.tree import LocalSource
 from ..opening import Step, openable_files, plan
 from ..portal.client import PortalClient
 from ..portal.models import Annotation, Dataset, Run, Tomogram, VoxelSpacing, VoxelSpacingContents
@@ -32,26 +34,40 @@ if TYPE_CHECKING:
     import napari
 
 
-def _dataset_pages(url: str) -> Iterator[list[Dataset]]:
-    with PortalClient(url) as client:
+def _is_local(source: str) -> bool:
+    return Path(source).expanduser().is_dir()
+
+
+def _dataset_pages(source: str) -> Iterator[list[Dataset]]:
+    if _is_local(source):
+        yield LocalSource(Path(source).expanduser()).datasets()
+        return
+    with PortalClient(source) as client:
         for page in client.iter_dataset_pages():
             yield list(page)
 
 
-def _search(url: str, text: str) -> list[Dataset]:
-    with PortalClient(url) as client:
+def _search(source: str, text: str) -> list[Dataset]:
+    if _is_local(source):
+        return LocalSource(Path(source).expanduser()).search(text)
+    with PortalClient(source) as client:
         return list(client.search(text).datasets)
 
 
-def _run_pages(url: str, dataset_id: int) -> Iterator[list[Run]]:
-    with PortalClient(url) as client:
-        for page in client.iter_run_pages(dataset_id):
+def _run_pages(source: str, dataset: Dataset) -> Iterator[list[Run]]:
+    if _is_local(source):
+        yield LocalSource(Path(source).expanduser()).runs(dataset)
+        return
+    with PortalClient(source) as client:
+        for page in client.iter_run_pages(dataset.id):
             yield list(page)
 
 
-def _contents(url: str, voxel_spacing_id: int) -> VoxelSpacingContents:
-    with PortalClient(url) as client:
-        return client.voxel_spacing_contents(voxel_spacing_id)
+def _contents(source: str, spacing: VoxelSpacing) -> VoxelSpacingContents:
+    if _is_local(source):
+        return LocalSource(Path(source).expanduser()).contents(spacing)
+    with PortalClient(source) as client:
+        return client.voxel_spacing_contents(spacing.id)
 
 
 def _run_steps(steps: list[Step]) -> Iterator[tuple[str, list[LayerData] | None, str | None]]:
@@ -75,6 +91,7 @@ class ExplorerWidget(QWidget):
         self.url = ""
         self._open_worker: Any = None
         self.url_edit = QLineEdit(default_url())
+        self.url_edit.setToolTip("A portal GraphQL URL, or a folder of downloaded data")
         self.connect_button = QPushButton("Connect")
         self.search_edit = QLineEdit()
         self.search_edit.setPlaceholderText("search: text, dataset id, run, object (Enter)")
@@ -111,7 +128,7 @@ class ExplorerWidget(QWidget):
     # -- browsing ----------------------------------------------------------------
 
     def connect_to_portal(self, url: str | None = None) -> None:
-        """List the datasets of a GraphQL endpoint, page by page."""
+        """List the datasets of a GraphQL endpoint (page by page) or of a download folder."""
         self.url = (url or self.url_edit.text()).strip()
         self.url_edit.setText(self.url)
         self.tree.clear()
@@ -163,7 +180,7 @@ class ExplorerWidget(QWidget):
             self.jobs.start(
                 _run_pages,
                 self.url,
-                model.id,
+                model,
                 yielded=lambda page: PortalTree.add_children(
                     item, [run_item(r) for r in page], self.tree
                 ),
@@ -173,7 +190,7 @@ class ExplorerWidget(QWidget):
             self.jobs.start(
                 _contents,
                 self.url,
-                model.id,
+                model,
                 returned=lambda contents: self._spacing_loaded(item, contents),
                 errored=lambda exc: self._failed(item, exc),
             )

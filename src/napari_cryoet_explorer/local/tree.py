@@ -1,0 +1,233 @@
+"""A downloaded dataset or run folder, read into the portal client's models.
+
+The widget browses a download the way it browses the portal: datasets, runs, voxel
+spacings, tomograms and annotations, with ``https_*`` fields holding local paths (the
+readers take paths and URLs alike). Ids are the portal's where the folder names carry
+them (dataset ids, tomogram and annotation folder numbers) and positions otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ..io.download_tree import parse_annotation_name, spacing_from_path
+from ..io.folders import annotation_files, is_run_dir, run_dirs, spacing_dirs, tomograms
+from ..portal.models import (
+    Annotation,
+    AnnotationFile,
+    AnnotationShape,
+    Dataset,
+    Run,
+    Tomogram,
+    VoxelSpacing,
+    VoxelSpacingContents,
+    freeze,
+)
+
+_ALIGNMENT = re.compile(r"Alignments/(\d+)/")
+
+
+def _json(path: Path) -> dict[str, Any]:
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def _number(name: str, fallback: int) -> int:
+    return int(name) if name.isdigit() else fallback
+
+
+def _alignment_id(path: str | None) -> int | None:
+    found = _ALIGNMENT.search(path or "")
+    return int(found.group(1)) if found else None
+
+
+def _scalars(doc: dict[str, Any]) -> dict[str, Any]:
+    """Top-level scalar fields of a metadata JSON (for the metadata panel)."""
+    return {k: v for k, v in doc.items() if not isinstance(v, dict | list)}
+
+
+class LocalSource:
+    """Browse a download folder: a dataset folder, a folder of datasets, or a run folder.
+
+    Parameters
+    ----------
+    root : str or Path
+        The folder.
+    """
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        if not self.root.is_dir():
+            raise FileNotFoundError(f"no folder {self.root}")
+
+    def __enter__(self) -> LocalSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def _dataset_dirs(self) -> list[Path]:
+        if is_run_dir(self.root) or run_dirs(self.root):
+            return [self.root.parent if is_run_dir(self.root) else self.root]
+        return sorted(p for p in self.root.iterdir() if p.is_dir() and run_dirs(p))
+
+    def datasets(self) -> list[Dataset]:
+        """The datasets under the folder (one page: everything is local)."""
+        out = []
+        for index, folder in enumerate(self._dataset_dirs()):
+            meta = _json(folder / "dataset_metadata.json")
+            runs = [self.root] if is_run_dir(self.root) else run_dirs(folder)
+            out.append(
+                Dataset(
+                    id=_number(folder.name, index),
+                    title=str(meta.get("title") or folder.name),
+                    description=str(meta.get("description") or ""),
+                    organism_name=meta.get("organism", {}).get("name")
+                    if isinstance(meta.get("organism"), dict)
+                    else meta.get("organism_name"),
+                    https_prefix=str(folder),
+                    run_count=len(runs),
+                    fields=freeze({"path": str(folder), **_scalars(meta)}),
+                )
+            )
+        return out
+
+    def iter_dataset_pages(self) -> Iterator[list[Dataset]]:
+        """The datasets, as one page."""
+        yield self.datasets()
+
+    def runs(self, dataset: Dataset) -> list[Run]:
+        """Runs of a dataset folder with their voxel spacings."""
+        folder = Path(dataset.https_prefix or self.root)
+        runs = [self.root] if is_run_dir(self.root) else run_dirs(folder)
+        out = []
+        for index, run_dir in enumerate(runs):
+            spacings = []
+            for vs_index, spacing_dir in enumerate(spacing_dirs(run_dir)):
+                spacing = spacing_from_path(spacing_dir.name) or 0.0
+                spacings.append(
+                    VoxelSpacing(
+                        id=index * 1000 + vs_index,
+                        voxel_spacing=spacing,
+                        run_id=index,
+                        https_prefix=str(spacing_dir),
+                        tomogram_count=len(tomograms(spacing_dir)),
+                        fields=freeze({"path": str(spacing_dir), "voxelSpacing": spacing}),
+                    )
+                )
+            annotations = sum(
+                1
+                for s in spacing_dirs(run_dir)
+                for p in (s / "Annotations").glob("*")
+                if p.is_dir()
+            )
+            meta = _json(run_dir / "run_metadata.json")
+            out.append(
+                Run(
+                    id=index,
+                    name=run_dir.name,
+                    dataset_id=dataset.id,
+                    voxel_spacings=tuple(spacings),
+                    tomogram_count=sum(v.tomogram_count for v in spacings),
+                    annotation_count=annotations,
+                    https_prefix=str(run_dir),
+                    fields=freeze({"path": str(run_dir), **_scalars(meta)}),
+                )
+            )
+        return out
+
+    def contents(self, spacing: VoxelSpacing) -> VoxelSpacingContents:
+        """Tomograms and annotations of a voxel-spacing folder."""
+        folder = Path(spacing.https_prefix or "")
+        found = []
+        for index, t in enumerate(tomograms(folder)):
+            meta = t.metadata
+            size = meta.get("size") or {}
+            zyx = (int(size.get("z", 0)), int(size.get("y", 0)), int(size.get("x", 0)))
+            where = str(t.path)
+            found.append(
+                Tomogram(
+                    id=_number(t.path.parent.name, index),
+                    name=t.path.stem,
+                    voxel_spacing=t.voxel_spacing or spacing.voxel_spacing,
+                    voxel_spacing_id=spacing.id,
+                    alignment_id=_alignment_id(t.alignment),
+                    size_zyx=zyx,
+                    https_omezarr_dir=where if t.path.suffix == ".zarr" else None,
+                    https_mrc_file=where if t.path.suffix != ".zarr" else None,
+                    is_visualization_default=t.is_default or index == 0,
+                    processing=meta.get("processing"),
+                    fields=freeze({"path": where, **_scalars(meta)}),
+                )
+            )
+        annotations = []
+        for folder_index, ann_dir in enumerate(sorted((folder / "Annotations").glob("*"))):
+            if not ann_dir.is_dir():
+                continue
+            meta = next((_json(p) for p in sorted(ann_dir.glob("*.json"))), {})
+            alignment = _alignment_id(meta.get("alignment_metadata_path"))
+            shapes: dict[str, list[AnnotationFile]] = {}
+            for file_index, path in enumerate(annotation_files(folder, None)):
+                if path.parent != ann_dir:
+                    continue
+                parsed = parse_annotation_name(path.name)
+                if parsed is None:
+                    continue
+                fmt = path.suffix.lstrip(".")
+                shapes.setdefault(parsed.shape_type, []).append(
+                    AnnotationFile(
+                        id=file_index,
+                        format=fmt,
+                        https_path=str(path),
+                        s3_path="",
+                        shape_type=parsed.shape_type,
+                        voxel_spacing_id=spacing.id,
+                        alignment_id=alignment,
+                        is_visualization_default=True,
+                        fields=freeze({"path": str(path)}),
+                    )
+                )
+            if not shapes:
+                continue
+            obj = meta.get("annotation_object") or {}
+            name = obj.get("name") if isinstance(obj, dict) else None
+            first = next(iter(shapes.values()))[0]
+            parsed = parse_annotation_name(first.https_path)
+            annotations.append(
+                Annotation(
+                    id=_number(ann_dir.name, folder_index),
+                    object_name=str(name or (parsed.object_name if parsed else ann_dir.name)),
+                    run_id=spacing.run_id,
+                    method_type=meta.get("method_type"),
+                    ground_truth_status=meta.get("ground_truth_status"),
+                    object_count=meta.get("object_count"),
+                    shapes=tuple(
+                        AnnotationShape(id=i, shape_type=k, files=tuple(v))
+                        for i, (k, v) in enumerate(shapes.items())
+                    ),
+                    fields=freeze({"path": str(ann_dir), **_scalars(meta)}),
+                )
+            )
+        return VoxelSpacingContents(
+            voxel_spacing=spacing, tomograms=tuple(found), annotations=tuple(annotations)
+        )
+
+    def search(self, text: str) -> list[Dataset]:
+        """Datasets whose title, id, organism, run or object names contain ``text``."""
+        needle = text.strip().lower()
+        hits = []
+        for d in self.datasets():
+            names = [d.title, str(d.id), d.organism_name or "", d.description]
+            folder = Path(d.https_prefix or "")
+            names += [r.name for r in run_dirs(folder)]
+            names += [p.name for p in folder.glob("*/Reconstructions/*/Annotations/*/*.json")]
+            if any(needle in n.lower() for n in names):
+                hits.append(d)
+        return hits
