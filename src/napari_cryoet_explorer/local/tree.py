@@ -8,7 +8,6 @@ them (dataset ids, tomogram and annotation folder numbers) and positions otherwi
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 
 from ..io.download_tree import parse_annotation_name, spacing_from_path
 from ..io.folders import annotation_files, is_run_dir, run_dirs, spacing_dirs, tomograms
+from ..io.sources import read_json
 from ..portal.models import (
     Annotation,
     AnnotationFile,
@@ -32,10 +32,8 @@ _ALIGNMENT = re.compile(r"Alignments/(\d+)/")
 
 
 def _json(path: Path) -> dict[str, Any]:
-    try:
-        doc = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
+    """A metadata document, or an empty one when missing or not an object."""
+    doc = read_json(path)
     return doc if isinstance(doc, dict) else {}
 
 
