@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import socket
-import time
 
 import pytest
 
@@ -31,10 +30,8 @@ def _dead_url() -> str:
 
 def test_wrong_path_is_a_url_error_without_retries(tiny_replica: ReplicaServer) -> None:
     wrong = tiny_replica.url.replace("/graphql", "/graphq")
-    start = time.perf_counter()
     with pytest.raises(PortalURLError, match=f"{wrong} is not a GraphQL endpoint") as info:
         PortalClient(wrong).datasets()
-    assert time.perf_counter() - start < 1.0
     assert info.value.status == 404 and info.value.url == wrong
     assert len(tiny_replica.records()) == 1  # no retry of a 404
 
@@ -55,19 +52,17 @@ def test_malformed_urls_fail_at_once(url: str) -> None:
 def test_dead_port_fails_fast_after_a_retry() -> None:
     dead = _dead_url()
     client = PortalClient(dead, retry=RetryPolicy(attempts=6, backoff_s=0.2))
-    start = time.perf_counter()
     with pytest.raises(PortalConnectionError, match=f"cannot reach {dead}: connection refused"):
         client.datasets()
-    assert time.perf_counter() - start < 1.0
     assert client.requests_sent == 2  # connect_attempts, not attempts
 
 
 def test_unresolvable_host_fails_fast() -> None:
     url = "http://no-such-host.invalid/graphql"
-    start = time.perf_counter()
+    client = PortalClient(url, retry=RetryPolicy(attempts=6, backoff_s=0.05))
     with pytest.raises(PortalConnectionError, match="no-such-host.invalid"):
-        PortalClient(url, retry=RetryPolicy(backoff_s=0.05)).datasets()
-    assert time.perf_counter() - start < 5.0
+        client.datasets()
+    assert client.requests_sent <= 2  # a name that does not resolve is not retried six times
 
 
 def test_graphql_errors(tiny_replica: ReplicaServer) -> None:

@@ -201,17 +201,21 @@ def test_latency_knob(replica_factory: Factory, portal: Path) -> None:
     requests.post(server.url, json=QUERY, timeout=10)
     _get(f"{server.files_url}/10000/TS_1/blob.bin")
     assert time.perf_counter() - start >= 0.3
-    server.latency_ms = 0
-    start = time.perf_counter()
-    requests.post(server.url, json=QUERY, timeout=10)
-    assert time.perf_counter() - start < 0.15
+    assert all(r.elapsed >= 0.15 for r in server.records())
     # Latency is a wait, not work: concurrent requests overlap their waits.
-    server.latency_ms = 300
-    start = time.perf_counter()
+    server.clear_log()
+    server.latency_ms = 1000
     with ThreadPoolExecutor(4) as pool:
         codes = list(pool.map(lambda _: _get(f"{server.url}?query={{datasets{{id}}}}"), range(4)))
     assert [c.status_code for c in codes] == [200] * 4
-    assert time.perf_counter() - start < 1.0
+    records = server.records()
+    assert len(records) == 4 and all(r.elapsed >= 1.0 for r in records)
+    # Every request arrived while every other was still waiting.
+    assert max(r.started for r in records) < min(r.started + r.elapsed for r in records)
+    server.latency_ms = 0
+    server.clear_log()
+    requests.post(server.url, json=QUERY, timeout=10)
+    assert server.records()[0].elapsed < 1.0
 
 
 def test_stalls_hang_and_are_released_at_stop(replica_factory: Factory, portal: Path) -> None:
@@ -233,10 +237,8 @@ def test_stalls_hang_and_are_released_at_stop(replica_factory: Factory, portal: 
     client = threading.Thread(target=hanging)
     client.start()
     time.sleep(0.3)
-    start = time.perf_counter()
     server.stop()
-    client.join(timeout=10)
-    assert time.perf_counter() - start < 5
+    client.join(timeout=10)  # the stall is 60 s: only the stop can release it in time
     assert outcome, "the stalled request was not released"
 
 
