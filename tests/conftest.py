@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,12 @@ from napari_cryoet_explorer.replica.synthetic import (
     GeneratedPortal,
     generate_portal,
     portal_entities,
+)
+
+# napari saves its settings on every change (make_napari_viewer resets them): keep the
+# tests' settings out of the user's own napari configuration.
+os.environ.setdefault(
+    "NAPARI_CONFIG", str(Path(tempfile.mkdtemp(prefix="napari-settings-")) / "settings.yaml")
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -52,6 +53,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .replica.cli import run_replica
 
         return run_replica(data=args.data, port=args.port, latency_ms=args.latency_ms)
+    if args.command in ("demo", "open"):
+        # The viewers we start load slices in the background (napari's asynchronous
+        # slicing), so panning over the network never freezes them. Taken from the
+        # environment, the choice is not written to the user's napari settings.
+        os.environ.setdefault("NAPARI_ASYNC", "1")
     if args.command == "demo":
         from ._qt.demo import run_demo
 

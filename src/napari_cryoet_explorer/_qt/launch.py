@@ -57,20 +57,20 @@ def dock_explorer(viewer: napari.Viewer, url: str | None) -> ExplorerWidget:
 
 def add_layers(viewer: napari.Viewer, layers: list[Any]) -> None:
     """Add LayerData tuples to the viewer."""
-    from napari.layers import Layer
+    from .layer_queue import create_layer
 
-    for data, kwargs, layer_type in layers:
-        viewer.add_layer(Layer.create(data, kwargs, layer_type))
+    for layer in layers:
+        viewer.add_layer(create_layer(*layer))
 
 
 def settle(widget: ExplorerWidget, timeout_s: float = 60.0) -> None:
-    """Process Qt events until the widget's background jobs are done."""
+    """Process Qt events until the widget's jobs are done and every layer has its slice."""
     from qtpy.QtWidgets import QApplication
 
     end = time.monotonic() + timeout_s
     while time.monotonic() < end:
         QApplication.processEvents()
-        if not widget.jobs.busy:
+        if not widget.jobs.busy and all(layer.loaded for layer in widget.viewer.layers):
             break
         time.sleep(0.01)
     for _ in range(10):

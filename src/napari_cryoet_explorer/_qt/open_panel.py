@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from typing import Any
+
 from qtpy.QtCore import Qt, Signal
 from qtpy.QtWidgets import (
     QCheckBox,
@@ -40,6 +43,11 @@ class OpenPanel(QWidget):
         self.keep_layers = QCheckBox("keep existing layers")
         self.keep_layers.setChecked(True)
         self.three_d = QCheckBox("3D")
+        self.background = QCheckBox("load in background")
+        self.background.setToolTip(
+            "napari's asynchronous slicing (Preferences > Experimental): the viewer stays\n"
+            "responsive while the chunks on screen download. Recommended over the network."
+        )
         self.open_button = QPushButton("Open")
         self.cancel_button = QPushButton("Cancel")
         self.progress = QProgressBar()
@@ -51,6 +59,7 @@ class OpenPanel(QWidget):
         options = QHBoxLayout()
         options.addWidget(self.keep_layers)
         options.addWidget(self.three_d)
+        options.addWidget(self.background)
         buttons = QHBoxLayout()
         buttons.addWidget(self.open_button)
         buttons.addWidget(self.cancel_button)
@@ -63,8 +72,31 @@ class OpenPanel(QWidget):
         self.tomogram.currentIndexChanged.connect(self._fill_annotations)
         self.open_button.clicked.connect(self.open_requested)
         self.cancel_button.clicked.connect(self.cancel_requested)
+        self._bind_background_setting()
         self.set_busy(False)
         self.setEnabled(False)
+
+    def _bind_background_setting(self) -> None:
+        """Mirror napari's ``experimental.async_`` setting, both ways."""
+        from napari.settings import get_settings
+
+        experimental = get_settings().experimental
+        self.background.setChecked(bool(experimental.async_))
+        experimental.events.async_.connect(self._on_background_setting)
+        self.background.toggled.connect(self._set_background)
+
+    def _on_background_setting(self, event: Any) -> None:
+        # napari's settings outlive the panel: its Qt object may be gone already.
+        with contextlib.suppress(RuntimeError):
+            self.background.blockSignals(True)
+            self.background.setChecked(bool(event.value))
+            self.background.blockSignals(False)
+
+    @staticmethod
+    def _set_background(checked: bool) -> None:
+        from napari.settings import get_settings
+
+        get_settings().experimental.async_ = checked
 
     def set_contents(
         self, contents: VoxelSpacingContents, run_name: str, tomogram: Tomogram | None = None

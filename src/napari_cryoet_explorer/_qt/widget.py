@@ -25,9 +25,11 @@ from ..opening import Step, openable_files, plan
 from ..portal.client import PortalClient
 from ..portal.models import Annotation, Dataset, Run, Tomogram, VoxelSpacing, VoxelSpacingContents
 from ..portal.schema import default_url
+from .layer_queue import LayerQueue
 from .metadata_panel import MetadataPanel
 from .open_panel import OpenPanel
 from .tree import PortalTree, annotation_item, dataset_item, run_item, spacing_item, tomogram_item
+from .warmup import warm_up_napari
 from .workers import Jobs
 
 if TYPE_CHECKING:
@@ -90,6 +92,7 @@ class ExplorerWidget(QWidget):
         self.jobs = Jobs()
         self.url = ""
         self._open_worker: Any = None
+        self._open_queue: LayerQueue | None = None
         self.url_edit = QLineEdit(default_url())
         self.url_edit.setToolTip("A portal GraphQL URL, or a folder of downloaded data")
         self.connect_button = QPushButton("Connect")
@@ -124,6 +127,7 @@ class ExplorerWidget(QWidget):
         self.tree.itemDoubleClicked.connect(self._double_clicked)
         self.open_panel.open_requested.connect(self.open_selected)
         self.open_panel.cancel_requested.connect(self.cancel_open)
+        warm_up_napari()
 
     # -- browsing ----------------------------------------------------------------
 
@@ -277,29 +281,40 @@ class ExplorerWidget(QWidget):
 
     def _start_open(self, steps: list[Step]) -> None:
         self.open_panel.set_busy(True, len(steps))
-        done = {"layers": 0}
+        added: list[Any] = []
+        queue = LayerQueue(self.viewer, added.append)
+        self._open_queue = queue
 
-        def add(result: tuple[str, list[LayerData] | None, str | None]) -> None:
+        def read(result: tuple[str, list[LayerData] | None, str | None]) -> None:
             label, layers, error = result
             if error:
                 _notify_error(error)
-            for data, kwargs, layer_type in layers or []:
-                self.viewer.add_layer(_create_layer(data, kwargs, layer_type))
-                done["layers"] += 1
+            queue.put(layers or [])
             self.open_panel.progress.setValue(self.open_panel.progress.value() + 1)
-            self.set_status(f"opened {label}")
+            self.set_status(f"read {label}")
 
-        def finished() -> None:
+        def drained() -> None:
             self.open_panel.set_busy(False)
-            self._open_worker = None
-            self.layers_opened.emit(done["layers"])
+            self._open_worker = self._open_queue = None
+            if self.status.text() != "cancelled":
+                self.set_status(f"opened {len(added)} layers" + self._background_hint())
+            self.layers_opened.emit(len(added))
 
-        self._open_worker = self.jobs.start(_run_steps, steps, yielded=add, finished=finished)
+        self._open_worker = self.jobs.start(
+            _run_steps, steps, yielded=read, finished=lambda: queue.close(drained)
+        )
+
+    def _background_hint(self) -> str:
+        if self.open_panel.background.isChecked() or _is_local(self.url):
+            return ""
+        return "; tick 'load in background' to keep napari responsive while chunks download"
 
     def cancel_open(self) -> None:
-        """Stop opening after the layer being read; layers already added stay."""
+        """Stop opening after the file being read; layers already added stay."""
         if self._open_worker is not None:
             self._open_worker.quit()
+            if self._open_queue is not None:
+                self._open_queue.discard()
             self.set_status("cancelled")
 
     def _double_clicked(self, item: QTreeWidgetItem, _column: int) -> None:
@@ -337,12 +352,6 @@ def _fields_of(model: Any) -> dict[str, Any]:
     if isinstance(model, Tomogram | VoxelSpacing | Dataset) and not fields:
         fields = asdict(model)
     return fields
-
-
-def _create_layer(data: Any, kwargs: dict[str, Any], layer_type: str) -> Any:
-    from napari.layers import Layer
-
-    return Layer.create(data, kwargs, layer_type)
 
 
 def _notify_error(message: str) -> None:
