@@ -111,6 +111,51 @@ def test_metadata_for_each_level(
     assert visible and all("organism" in k.lower() for k in visible)
 
 
+def _photo_shown(widget: ExplorerWidget) -> bool:
+    pixmap = widget.metadata.photo.pixmap()
+    return not widget.metadata.photo.isHidden() and pixmap is not None and not pixmap.isNull()
+
+
+def test_key_photos_of_datasets_and_tomograms(
+    widget: ExplorerWidget, tiny_replica: ReplicaServer, tiny_portal: GeneratedPortal, qtbot: Any
+) -> None:
+    from qtpy.QtGui import QImage
+
+    spacing = _spacing_node(widget, tiny_replica, qtbot)
+    run, dataset = spacing.parent(), spacing.parent().parent()
+    tiny_replica.clear_log()
+    widget.tree.setCurrentItem(dataset)
+    qtbot.waitUntil(lambda: _photo_shown(widget), timeout=TIMEOUT)
+    truth = QImage(str(tiny_portal.root / "10000" / "Images" / "thumbnail.png"))
+    shown = widget.metadata.photo.pixmap()
+    assert (shown.width(), shown.height()) == (truth.width(), truth.height())
+    assert [r.path for r in tiny_replica.records("file")] == ["/files/10000/Images/thumbnail.png"]
+
+    widget.tree.setCurrentItem(run)  # runs have no key photo of their own
+    assert widget.metadata.photo.isHidden()
+    widget.tree.setCurrentItem(spacing.child(0))
+    qtbot.waitUntil(lambda: _photo_shown(widget), timeout=TIMEOUT)
+    assert "key-photo-thumbnail.png" in widget.metadata.photo.toolTip()
+
+    tiny_replica.clear_log()
+    widget.tree.setCurrentItem(dataset)  # fetched once, then kept
+    assert _photo_shown(widget) and tiny_replica.records("file") == []
+
+
+def test_key_photo_failure_names_the_url(
+    widget: ExplorerWidget, tiny_replica: ReplicaServer, qtbot: Any
+) -> None:
+    _connect(widget, tiny_replica, qtbot)
+    tiny_replica.error_rate = 1.0
+    widget.tree.setCurrentItem(widget.tree.topLevelItem(0))
+    label = widget.metadata.photo
+    qtbot.waitUntil(lambda: "unavailable" in label.text(), timeout=TIMEOUT)
+    assert "/10000/Images/thumbnail.png" in label.text() and not label.isHidden()
+    tiny_replica.error_rate = 0.0
+    widget.tree.setCurrentItem(widget.tree.topLevelItem(1))  # the widget goes on
+    qtbot.waitUntil(lambda: _photo_shown(widget), timeout=TIMEOUT)
+
+
 def test_search_and_instant_filter(
     widget: ExplorerWidget, tiny_replica: ReplicaServer, qtbot: Any
 ) -> None:
@@ -311,6 +356,9 @@ def test_local_folder_browses_the_same_way(
     _expand(widget, spacing, qtbot)
     kinds = [PortalTree.kind(spacing.child(i)) for i in range(spacing.childCount())]
     assert kinds.count("tomogram") == 2 and kinds.count("annotation") == 6
+    widget.tree.setCurrentItem(spacing.child(0))  # the key photo comes from the download
+    qtbot.waitUntil(lambda: _photo_shown(widget), timeout=TIMEOUT)
+    assert widget.metadata.photo.toolTip().startswith(str(tiny_portal.root))
     widget.tree.setCurrentItem(spacing)
     assert widget.open_panel.selected_tomogram().alignment_id is not None
     with qtbot.waitSignal(widget.layers_opened, timeout=TIMEOUT):

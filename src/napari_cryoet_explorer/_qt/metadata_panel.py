@@ -7,10 +7,19 @@ from collections.abc import Mapping
 from typing import Any
 
 from qtpy.QtCore import Qt, QUrl
-from qtpy.QtGui import QDesktopServices, QGuiApplication, QKeySequence
-from qtpy.QtWidgets import QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+from qtpy.QtGui import QDesktopServices, QGuiApplication, QKeySequence, QPixmap
+from qtpy.QtWidgets import (
+    QLabel,
+    QLineEdit,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 _LINK_PREFIXES = ("http://", "https://")
+# Key photos are shown at most this tall, so the field list keeps its room.
+PHOTO_HEIGHT = 140
 
 
 def _link(value: Any) -> str | None:
@@ -38,8 +47,13 @@ class MetadataPanel(QWidget):
         self.tree.setHeaderLabels(["field", "value"])
         self.tree.setColumnWidth(0, 180)
         self.tree.setSelectionMode(QTreeWidget.SelectionMode.ExtendedSelection)
+        self.photo = QLabel()
+        self.photo.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.photo.setWordWrap(True)
+        self.photo.setVisible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.photo)
         layout.addWidget(self.filter)
         layout.addWidget(self.tree)
         self.filter.textChanged.connect(self._apply_filter)
@@ -53,6 +67,30 @@ class MetadataPanel(QWidget):
         self._add(root, fields)
         root.setExpanded(True)
         self._apply_filter(self.filter.text())
+
+    def show_photo(self, image: bytes | None, source: str = "") -> None:
+        """Show a key photo (PNG or JPEG bytes) above the fields; None hides it."""
+        if image is None:
+            self.photo.clear()
+            self.photo.setVisible(False)
+            return
+        pixmap = QPixmap()
+        if pixmap.loadFromData(image) and not pixmap.isNull():
+            if pixmap.height() > PHOTO_HEIGHT:
+                pixmap = pixmap.scaledToHeight(
+                    PHOTO_HEIGHT, Qt.TransformationMode.SmoothTransformation
+                )
+            self.photo.setPixmap(pixmap)
+        else:
+            self.photo.setText(f"key photo is not an image: {source}")
+        self.photo.setToolTip(source)
+        self.photo.setVisible(True)
+
+    def show_photo_error(self, message: str) -> None:
+        """Say why the key photo is missing, in its place."""
+        self.photo.setText(message)
+        self.photo.setToolTip(message)
+        self.photo.setVisible(True)
 
     def _add(self, parent: QTreeWidgetItem, fields: Mapping[str, Any]) -> None:
         for key, value in fields.items():

@@ -20,6 +20,7 @@ from qtpy.QtWidgets import (
 )
 
 from ..io import LayerData
+from ..io.sources import read_bytes
 from ..local.tree import LocalSource
 from ..opening import Step, openable_files, plan
 from ..portal.client import PortalClient
@@ -93,6 +94,8 @@ class ExplorerWidget(QWidget):
         self.url = ""
         self._open_worker: Any = None
         self._open_queue: LayerQueue | None = None
+        self._photos: dict[str, bytes] = {}
+        self._photo_wanted: str | None = None
         self.url_edit = QLineEdit(default_url())
         self.url_edit.setToolTip("A portal GraphQL URL, or a folder of downloaded data")
         self.connect_button = QPushButton("Connect")
@@ -224,7 +227,29 @@ class ExplorerWidget(QWidget):
         if item is None or model is None:
             return
         self.metadata.show_fields(item.text(0), _fields_of(model))
+        self._show_key_photo(_key_photo_url(model))
         self._offer(item)
+
+    def _show_key_photo(self, url: str | None) -> None:
+        """Show the selected node's key photo, fetched once in a worker and kept."""
+        self.metadata.show_photo(None)
+        self._photo_wanted = url
+        if url is None:
+            return
+        if url in self._photos:
+            self.metadata.show_photo(self._photos[url], url)
+            return
+
+        def loaded(image: bytes) -> None:
+            self._photos[url] = image
+            if self._photo_wanted == url:
+                self.metadata.show_photo(image, url)
+
+        def failed(exc: BaseException) -> None:
+            if self._photo_wanted == url:
+                self.metadata.show_photo_error(f"key photo unavailable: {url} ({exc})")
+
+        self.jobs.start(read_bytes, url, returned=loaded, errored=failed)
 
     def _offer(self, item: QTreeWidgetItem) -> None:
         """Fill the open panel for a voxel spacing (or one of its tomograms)."""
@@ -352,6 +377,15 @@ def _fields_of(model: Any) -> dict[str, Any]:
     if isinstance(model, Tomogram | VoxelSpacing | Dataset) and not fields:
         fields = asdict(model)
     return fields
+
+
+def _key_photo_url(model: Any) -> str | None:
+    """The key-photo thumbnail of a dataset or tomogram, if it has one."""
+    if isinstance(model, Dataset):
+        return model.key_photo_thumbnail_url
+    if isinstance(model, Tomogram):
+        return model.thumbnail_url
+    return None
 
 
 def _notify_error(message: str) -> None:

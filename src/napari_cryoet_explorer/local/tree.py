@@ -51,6 +51,28 @@ def _scalars(doc: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if not isinstance(v, dict | list)}
 
 
+def _thumbnail(photos: Any, dataset_dir: Path) -> str | None:
+    """The local path of a key-photo thumbnail named in metadata, if the file is there.
+
+    The metadata gives paths from the portal's root (``10000/Images/thumbnail.png``);
+    a download keeps them under the dataset folder.
+    """
+    rel = photos.get("thumbnail") if isinstance(photos, dict) else None
+    if not isinstance(rel, str) or not rel:
+        return None
+    parts = Path(rel).parts
+    for candidate in (dataset_dir.parent / rel, dataset_dir.joinpath(*parts[1:])):
+        if candidate.is_file():
+            return str(candidate)
+    return None
+
+
+def _dataset_of(spacing_dir: Path) -> Path:
+    """``<dataset>/<run>/Reconstructions/VoxelSpacing...`` -> ``<dataset>``."""
+    parents = spacing_dir.parents
+    return parents[2] if len(parents) > 2 else spacing_dir
+
+
 class LocalSource:
     """Browse a download folder: a dataset folder, a folder of datasets, or a run folder.
 
@@ -92,6 +114,7 @@ class LocalSource:
                     else meta.get("organism_name"),
                     https_prefix=str(folder),
                     run_count=len(runs),
+                    key_photo_thumbnail_url=_thumbnail(meta.get("key_photos"), folder),
                     fields=freeze({"path": str(folder), **_scalars(meta)}),
                 )
             )
@@ -162,6 +185,7 @@ class LocalSource:
                     https_mrc_file=where if t.path.suffix != ".zarr" else None,
                     is_visualization_default=t.is_default or index == 0,
                     processing=meta.get("processing"),
+                    thumbnail_url=_thumbnail(meta.get("key_photo"), _dataset_of(folder)),
                     fields=freeze({"path": where, **_scalars(meta)}),
                 )
             )
