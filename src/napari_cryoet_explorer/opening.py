@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from .io import LayerData, read_annotation_file, read_tomogram
+from .io.tomogram import with_contrast_limits
 from .portal.models import (
     Annotation,
     AnnotationFile,
@@ -81,7 +82,9 @@ def plan(
             level=level,
             metadata=dict(tomogram.fields),
         )
-        steps.append(Step(f"tomogram {tomogram.id}", lambda: [read()]))
+        # The contrast comes from a plane read here, in the worker: left to napari, it
+        # would be computed from the first slice it shows, on its own thread's time.
+        steps.append(Step(f"tomogram {tomogram.id}", lambda: [with_contrast_limits(read())]))
     for annotation, file in files:
         steps.append(
             Step(

@@ -14,6 +14,7 @@ import pytest
 from portal_files import PortalFiles
 
 from napari_cryoet_explorer.io import open_run, read_tomogram
+from napari_cryoet_explorer.io.tomogram import with_contrast_limits
 from napari_cryoet_explorer.replica.server import ReplicaServer
 from napari_cryoet_explorer.replica.synthetic import GeneratedPortal, generate_portal
 
@@ -128,3 +129,25 @@ def test_missing_metadata_is_not_a_chunk_read(tmp_path: Path) -> None:
 
     (tmp_path / "empty.zarr").mkdir()
     assert get_reader(str(tmp_path / "empty.zarr")) is None
+
+
+def test_contrast_limits_read_one_plane_of_the_coarsest_level(
+    chunked_portal: GeneratedPortal, replica_factory: Callable[..., ReplicaServer]
+) -> None:
+    server = replica_factory(chunked_portal.root)
+    files = PortalFiles(chunked_portal, server=server)
+    layer = read_tomogram(files.source(files.tomogram()))
+    assert "contrast_limits" not in layer[1]  # reading stays metadata-only
+    server.clear_log()
+    data, kwargs, _ = with_contrast_limits(layer)
+    coarsest = data[-1]
+    centre = np.asarray(coarsest[coarsest.shape[0] // 2])
+    low, high = kwargs["contrast_limits"]
+    assert centre.min() <= low < high <= centre.max()
+    # Robust to outliers: most of the plane lies inside, a sliver outside.
+    inside = np.mean((centre >= low) & (centre <= high))
+    assert 0.98 <= inside < 1.0
+    reads = _chunk_reads(server)
+    z_block = (coarsest.shape[0] // 2) // CHUNK
+    assert reads and {r[:2] for r in reads} == {(len(data) - 1, z_block)}
+    assert with_contrast_limits((data, kwargs, "image"))[1] is kwargs  # kept when given

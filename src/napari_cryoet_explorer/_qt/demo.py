@@ -59,7 +59,8 @@ def run_demo(data: str | None = None, screenshot_path: str | None = None, ndispl
                 if spacing is not None:
                     spacing.setExpanded(True)
                     settle(widget)
-                    widget.tree.setCurrentItem(spacing)
+                    # Its first tomogram: the metadata panel shows the key photo too.
+                    widget.tree.setCurrentItem(spacing.child(0) or spacing)
                     settle(widget)
         if screenshot_path:
             screenshot(viewer, screenshot_path)

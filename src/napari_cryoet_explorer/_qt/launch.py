@@ -103,6 +103,9 @@ def screenshot(
     viewer.window._qt_window.resize(*size)
     for _ in range(20):
         QApplication.processEvents()
+    viewer.reset_view()  # fit the data to the canvas at its final size
+    for _ in range(20):
+        QApplication.processEvents()
     viewer.screenshot(str(path), canvas_only=False)
 
 

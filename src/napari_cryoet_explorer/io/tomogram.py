@@ -119,6 +119,33 @@ def _spacing_from(doc: Mapping[str, Any] | None) -> float | None:
     return float(value) if isinstance(value, int | float) and value > 0 else None
 
 
+# Percentiles of the central plane that bound the contrast: a few outliers (gold
+# fiducials, hot pixels) would otherwise squeeze the cell into a few grey levels.
+CONTRAST_PERCENTILES = (0.5, 99.5)
+
+
+def with_contrast_limits(layer: LayerData) -> LayerData:
+    """The image layer with contrast limits from the central plane of its coarsest level.
+
+    Reads that one plane (a few chunks), so call it off the GUI thread. Layers that
+    already have limits, and planes with no finite value, are returned unchanged.
+    """
+    data, kwargs, kind = layer
+    if kind != "image" or "contrast_limits" in kwargs:
+        return layer
+    coarsest = data[-1] if isinstance(data, list) else data
+    plane = np.asarray(coarsest[coarsest.shape[0] // 2], dtype=np.float64)
+    finite = plane[np.isfinite(plane)]
+    if finite.size == 0:
+        return layer
+    low, high = (float(v) for v in np.percentile(finite, CONTRAST_PERCENTILES))
+    if high <= low:
+        low, high = float(finite.min()), float(finite.max())
+        if high <= low:
+            return layer
+    return (data, {**kwargs, "contrast_limits": (low, high)}, kind)
+
+
 def _contrast(coarsest: Any) -> tuple[float, float] | None:
     """Contrast limits from the dtype when it is small (no data read); else napari's."""
     dtype = np.dtype(coarsest.dtype)
