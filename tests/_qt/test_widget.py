@@ -11,10 +11,12 @@ from typing import Any
 import numpy as np
 import pytest
 from qtpy.QtCore import Qt, QTimer
+from qtpy.QtWidgets import QAbstractItemView
 
 from napari_cryoet_explorer._qt.tree import PortalTree
 from napari_cryoet_explorer._qt.widget import ExplorerWidget
 from napari_cryoet_explorer.replica.server import ReplicaServer
+from napari_cryoet_explorer.replica.store import Store
 from napari_cryoet_explorer.replica.synthetic import GeneratedPortal
 
 TIMEOUT = 30_000
@@ -83,6 +85,59 @@ def test_browse_with_request_counts(
     kinds = [PortalTree.kind(spacing.child(i)) for i in range(spacing.childCount())]
     assert kinds.count("tomogram") == 2 and kinds.count("annotation") == 6
     assert tiny_replica.graphql_requests == 1
+
+
+def _more_row(widget: ExplorerWidget, parent: Any = None) -> Any:
+    count = widget.tree.topLevelItemCount() if parent is None else parent.childCount()
+    last = widget.tree.topLevelItem(count - 1) if parent is None else parent.child(count - 1)
+    return last if PortalTree.kind(last) == "more" else None
+
+
+def test_long_lists_page_in(
+    widget: ExplorerWidget,
+    portal_scale_store: Store,
+    replica_factory: Callable[..., ReplicaServer],
+    qtbot: Any,
+) -> None:
+    """600 datasets and a 2,000-run dataset: two pages at a time, then "load more"."""
+    server = replica_factory(portal_scale_store)
+    widget.connect_to_portal(server.url)
+    qtbot.waitUntil(lambda: _more_row(widget) is not None, timeout=TIMEOUT)
+    assert widget.tree.topLevelItemCount() == 500 + 1
+    assert _more_row(widget).text(0) == "load more… (500 of 600)"
+    assert server.graphql_requests == 2
+    assert widget.status.text().startswith("500 of 600 datasets")
+    widget.search_edit.setText("no dataset has this title")  # instant filter
+    assert not _more_row(widget).isHidden()
+    widget.search_edit.setText("")
+
+    server.clear_log()
+    more = _more_row(widget)
+    widget.tree.itemClicked.emit(more, 0)
+    qtbot.waitUntil(lambda: widget.tree.topLevelItemCount() == 600, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: not widget.jobs.busy, timeout=TIMEOUT)
+    assert _more_row(widget) is None and server.graphql_requests == 1
+    assert widget.status.text().startswith("600 datasets")
+
+    big = next(
+        widget.tree.topLevelItem(i)
+        for i in range(600)
+        if widget.tree.topLevelItem(i).text(3) == "2000 runs"
+    )
+    server.clear_log()
+    big.setExpanded(True)
+    qtbot.waitUntil(lambda: _more_row(widget, big) is not None, timeout=TIMEOUT)
+    assert big.childCount() == 500 + 1 and server.graphql_requests == 2
+    # Scrolling to the end of the list fetches the next batch.
+    server.clear_log()
+    widget.resize(500, 600)
+    widget.show()
+    qtbot.wait(50)  # let the view lay out its rows
+    bottom = QAbstractItemView.ScrollHint.PositionAtBottom
+    widget.tree.scrollToItem(_more_row(widget, big), bottom)
+    qtbot.waitUntil(lambda: big.childCount() == 1000 + 1, timeout=TIMEOUT)
+    assert server.graphql_requests == 2
+    assert _more_row(widget, big).text(0) == "load more… (1000 of 2000)"
 
 
 def test_metadata_for_each_level(

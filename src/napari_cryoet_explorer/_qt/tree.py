@@ -12,6 +12,9 @@ from ..portal.models import Annotation, Dataset, Run, Tomogram, VoxelSpacing
 MODEL = Qt.ItemDataRole.UserRole
 KIND = Qt.ItemDataRole.UserRole + 1
 LOADING = "loading"
+MORE = "more"
+# The node's page loader: Qt connects signals to it weakly, so the node keeps it alive.
+LOADER = Qt.ItemDataRole.UserRole + 4
 
 
 def _item(kind: str, model: Any, texts: list[str], *, expandable: bool = False) -> QTreeWidgetItem:
@@ -84,10 +87,11 @@ class PortalTree(QTreeWidget):
         self.setColumnWidth(0, 190)
         self.setColumnWidth(1, 220)
         self.setUniformRowHeights(True)
+        self._top_loader: Any = None
 
     @staticmethod
     def kind(item: QTreeWidgetItem | None) -> str | None:
-        """The node kind: dataset, run, spacing, tomogram, annotation or loading."""
+        """The node kind: dataset, run, spacing, tomogram, annotation, loading or more."""
         return None if item is None else item.data(0, KIND)
 
     @staticmethod
@@ -124,6 +128,61 @@ class PortalTree(QTreeWidget):
             item.takeChild(0)
         item.addChildren(children)
 
+    def keep_loader(self, item: QTreeWidgetItem | None, loader: Any) -> None:
+        """Hold a node's (or the top level's) page loader for as long as the node lives."""
+        if item is None:
+            self._top_loader = loader
+        else:
+            item.setData(0, LOADER, loader)
+
+    @staticmethod
+    def add_more(item: QTreeWidgetItem | None, text: str, loader: Any, tree: QTreeWidget) -> None:
+        """Append a "load more" row; ``loader.load_more()`` runs when it is used."""
+        row = QTreeWidgetItem([text])
+        row.setData(0, KIND, MORE)
+        row.setData(0, MODEL, loader)
+        row.setToolTip(0, "click, or scroll to the end, to fetch the next pages")
+        font = row.font(0)
+        font.setItalic(True)
+        row.setFont(0, font)
+        if item is None:
+            tree.addTopLevelItem(row)
+        else:
+            item.addChild(row)
+
+    @staticmethod
+    def remove_more(item: QTreeWidgetItem | None, tree: QTreeWidget) -> None:
+        """Drop the "load more" row of a node (or of the top level), if there is one."""
+        count = tree.topLevelItemCount() if item is None else item.childCount()
+        last = tree.topLevelItem(count - 1) if item is None else item.child(count - 1)
+        if last is not None and last.data(0, KIND) == MORE:
+            if item is None:
+                tree.takeTopLevelItem(count - 1)
+            else:
+                item.takeChild(count - 1)
+
+    def more_row_in_view(self) -> QTreeWidgetItem | None:
+        """A "load more" row the viewport shows (the top level's, or an open node's)."""
+        viewport = self.viewport()
+        if viewport is None:
+            return None
+        visible = viewport.rect()
+        candidates = []
+        for i in range(self.topLevelItemCount()):
+            item = self.topLevelItem(i)
+            if item is None:
+                continue
+            if item.data(0, KIND) == MORE:
+                candidates.append(item)
+            elif item.isExpanded() and item.childCount():
+                candidates.append(item.child(item.childCount() - 1))
+        for row in candidates:
+            if row is None or row.data(0, KIND) != MORE or row.isHidden():
+                continue
+            if self.visualItemRect(row).intersects(visible):
+                return row
+        return None
+
     @staticmethod
     def show_error(item: QTreeWidgetItem | None, message: str, tree: QTreeWidget) -> None:
         """Replace the placeholder with an error row."""
@@ -149,7 +208,8 @@ class PortalTree(QTreeWidget):
             child_hit = False
             for i in range(item.childCount()):
                 child_hit = visit(item.child(i)) or child_hit
-            item.setHidden(not (own or child_hit or item.data(0, KIND) == LOADING))
+            keep = item.data(0, KIND) in (LOADING, MORE)
+            item.setHidden(not (own or child_hit or keep))
             return own or child_hit
 
         for i in range(self.topLevelItemCount()):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,7 +29,16 @@ from ..portal.schema import default_url
 from .layer_queue import LayerQueue
 from .metadata_panel import MetadataPanel
 from .open_panel import OpenPanel
-from .tree import PortalTree, annotation_item, dataset_item, run_item, spacing_item, tomogram_item
+from .paging import PagedChildren
+from .tree import (
+    MORE,
+    PortalTree,
+    annotation_item,
+    dataset_item,
+    run_item,
+    spacing_item,
+    tomogram_item,
+)
 from .warmup import warm_up_napari
 from .workers import Jobs
 
@@ -41,13 +50,12 @@ def _is_local(source: str) -> bool:
     return Path(source).expanduser().is_dir()
 
 
-def _dataset_pages(source: str) -> Iterator[list[Dataset]]:
+def _dataset_pages(source: str) -> Iterator[Sequence[Dataset]]:
     if _is_local(source):
         yield LocalSource(Path(source).expanduser()).datasets()
         return
     with PortalClient(source) as client:
-        for page in client.iter_dataset_pages():
-            yield list(page)
+        yield from client.iter_dataset_pages()
 
 
 def _search(source: str, text: str) -> list[Dataset]:
@@ -57,13 +65,12 @@ def _search(source: str, text: str) -> list[Dataset]:
         return list(client.search(text).datasets)
 
 
-def _run_pages(source: str, dataset: Dataset) -> Iterator[list[Run]]:
+def _run_pages(source: str, dataset: Dataset) -> Iterator[Sequence[Run]]:
     if _is_local(source):
         yield LocalSource(Path(source).expanduser()).runs(dataset)
         return
     with PortalClient(source) as client:
-        for page in client.iter_run_pages(dataset.id):
-            yield list(page)
+        yield from client.iter_run_pages(dataset.id)
 
 
 def _contents(source: str, spacing: VoxelSpacing) -> VoxelSpacingContents:
@@ -128,6 +135,10 @@ class ExplorerWidget(QWidget):
         self.tree.itemExpanded.connect(self._expand)
         self.tree.currentItemChanged.connect(self._selected)
         self.tree.itemDoubleClicked.connect(self._double_clicked)
+        self.tree.itemClicked.connect(self._clicked)
+        scroll = self.tree.verticalScrollBar()
+        if scroll is not None:
+            scroll.valueChanged.connect(self._scrolled)
         self.open_panel.open_requested.connect(self.open_selected)
         self.open_panel.cancel_requested.connect(self.cancel_open)
         warm_up_napari()
@@ -140,17 +151,16 @@ class ExplorerWidget(QWidget):
         self.url_edit.setText(self.url)
         self.tree.clear()
         self.set_status(f"Connecting to {self.url}…")
-        self.jobs.start(
-            _dataset_pages,
-            self.url,
-            yielded=lambda page: self.tree.add_children(
-                None, [dataset_item(d) for d in page], self.tree
-            ),
+        listing = PagedChildren(
+            self.tree,
+            None,
+            _dataset_pages(self.url),
+            dataset_item,
+            self.jobs,
             errored=lambda exc: self._failed(None, exc),
-            finished=lambda: self.set_status(
-                f"{self.tree.topLevelItemCount()} datasets from {self.url}"
-            ),
+            finished=lambda: self.set_status(_counted(listing, "datasets", self.url)),
         )
+        listing.load_more()
 
     def search(self) -> None:
         """Server-side search; the results replace the dataset list."""
@@ -184,15 +194,14 @@ class ExplorerWidget(QWidget):
             return
         PortalTree.mark_loading(item)
         if kind == "dataset":
-            self.jobs.start(
-                _run_pages,
-                self.url,
-                model,
-                yielded=lambda page: PortalTree.add_children(
-                    item, [run_item(r) for r in page], self.tree
-                ),
+            PagedChildren(
+                self.tree,
+                item,
+                _run_pages(self.url, model),
+                run_item,
+                self.jobs,
                 errored=lambda exc: self._failed(item, exc),
-            )
+            ).load_more()
         elif kind == "spacing":
             self.jobs.start(
                 _contents,
@@ -342,6 +351,15 @@ class ExplorerWidget(QWidget):
                 self._open_queue.discard()
             self.set_status("cancelled")
 
+    def _clicked(self, item: QTreeWidgetItem, _column: int) -> None:
+        if PortalTree.kind(item) == MORE:
+            PortalTree.node_model(item).load_more()
+
+    def _scrolled(self, _value: int) -> None:
+        row = self.tree.more_row_in_view()
+        if row is not None:
+            PortalTree.node_model(row).load_more()
+
     def _double_clicked(self, item: QTreeWidgetItem, _column: int) -> None:
         if PortalTree.kind(item) != "annotation":
             return
@@ -377,6 +395,12 @@ def _fields_of(model: Any) -> dict[str, Any]:
     if isinstance(model, Tomogram | VoxelSpacing | Dataset) and not fields:
         fields = asdict(model)
     return fields
+
+
+def _counted(listing: PagedChildren, what: str, source: str) -> str:
+    if listing.remaining:
+        return f"{listing.loaded} of {listing.loaded + listing.remaining} {what} from {source}"
+    return f"{listing.loaded} {what} from {source}"
 
 
 def _key_photo_url(model: Any) -> str | None:
