@@ -167,7 +167,7 @@ class PortalTree(QTreeWidget):
         if viewport is None:
             return None
         visible = viewport.rect()
-        candidates = []
+        candidates: list[QTreeWidgetItem | None] = []
         for i in range(self.topLevelItemCount()):
             item = self.topLevelItem(i)
             if item is None:
