@@ -140,6 +140,24 @@ def test_long_lists_page_in(
     assert _more_row(widget, big).text(0) == "load more… (1000 of 2000)"
 
 
+def test_a_new_connection_drops_the_old_listing(
+    widget: ExplorerWidget,
+    portal_scale_store: Store,
+    replica_factory: Callable[..., ReplicaServer],
+    tiny_replica: ReplicaServer,
+    qtbot: Any,
+) -> None:
+    slow = replica_factory(portal_scale_store, latency_ms=300)
+    widget.connect_to_portal(slow.url)
+    qtbot.waitUntil(lambda: widget.tree.topLevelItemCount() >= 250, timeout=TIMEOUT)
+    widget.tree.topLevelItem(0).setExpanded(True)  # its runs are on their way, too
+    _connect(widget, tiny_replica, qtbot)
+    qtbot.wait(1500)  # the old listing's next page and the runs would have come by now
+    assert [widget.tree.topLevelItem(i).text(0) for i in range(2)] == ["10000", "10001"]
+    assert widget.tree.topLevelItemCount() == 2
+    assert widget.status.text().startswith("2 datasets from " + tiny_replica.url)
+
+
 def test_metadata_for_each_level(
     widget: ExplorerWidget, tiny_replica: ReplicaServer, qtbot: Any
 ) -> None:

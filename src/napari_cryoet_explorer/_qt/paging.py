@@ -65,6 +65,7 @@ class PagedChildren:
         self.loaded = 0
         self.remaining: int | None = None
         self.busy = False
+        self._worker: Any = None
         tree.keep_loader(parent, self)
 
     def load_more(self) -> None:
@@ -73,7 +74,7 @@ class PagedChildren:
             return
         self.busy = True
         PortalTree.remove_more(self.parent, self.tree)
-        self._jobs.start(
+        self._worker = self._jobs.start(
             _batch,
             self._pages,
             PAGES_PER_BATCH,
@@ -82,17 +83,30 @@ class PagedChildren:
             finished=self._batch_done,
         )
 
+    def _stale(self) -> bool:
+        """The rows were cleared (a new connection or search): stop filling them."""
+        if self.tree.holds_loader(self.parent, self):
+            return False
+        if self._worker is not None:
+            self._worker.quit()
+        return True
+
     def _page(self, page: Sequence[Any]) -> None:
+        if self._stale():
+            return
         PortalTree.add_children(self.parent, [self._make_item(m) for m in page], self.tree)
         self.loaded += len(page)
         self.remaining = _remaining(page)
 
     def _failed(self, exc: BaseException) -> None:
         self.remaining = None
-        self._errored(exc)
+        if not self._stale():
+            self._errored(exc)
 
     def _batch_done(self) -> None:
         self.busy = False
+        if self._stale():
+            return
         if self.remaining:
             total = self.loaded + self.remaining
             PortalTree.add_more(

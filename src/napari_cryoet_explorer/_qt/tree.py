@@ -128,6 +128,20 @@ class PortalTree(QTreeWidget):
             item.takeChild(0)
         item.addChildren(children)
 
+    def clear(self) -> None:
+        """Remove every row; a page loader still running for them becomes stale."""
+        self._top_loader = None
+        super().clear()
+
+    def holds_loader(self, item: QTreeWidgetItem | None, loader: Any) -> bool:
+        """Whether ``loader`` still fills a row of this tree (not cleared or replaced)."""
+        if item is None:
+            return self._top_loader is loader
+        try:
+            return item.data(0, LOADER) is loader and item.treeWidget() is self
+        except RuntimeError:  # the row's Qt object is gone
+            return False
+
     def keep_loader(self, item: QTreeWidgetItem | None, loader: Any) -> None:
         """Hold a node's (or the top level's) page loader for as long as the node lives."""
         if item is None:
