@@ -247,6 +247,32 @@ def test_search_and_instant_filter(
     assert tiny_replica.graphql_requests == 2  # find the matching ids, then one page of them
 
 
+def test_search_by_run_name_shows_that_run(
+    widget: ExplorerWidget,
+    portal_scale_store: Store,
+    replica_factory: Callable[..., ReplicaServer],
+    qtbot: Any,
+) -> None:
+    """A run among 2,000 is found by name and shown under its dataset, not paged to."""
+    server = replica_factory(portal_scale_store)
+    widget.connect_to_portal(server.url)
+    qtbot.waitUntil(lambda: not widget.jobs.busy, timeout=TIMEOUT)
+    server.clear_log()
+    widget.search_edit.setText("TS_1999")
+    widget.search()
+    qtbot.waitUntil(
+        lambda: not widget.jobs.busy and widget.tree.topLevelItemCount() == 1, timeout=TIMEOUT
+    )
+    dataset = widget.tree.topLevelItem(0)
+    assert dataset.text(3) == "2000 runs" and dataset.isExpanded()
+    assert [dataset.child(i).text(0) for i in range(dataset.childCount())] == ["TS_1999"]
+    assert server.graphql_requests == 2
+    assert widget.status.text() == "found 1 dataset; 1 run by name"
+    _expand(widget, dataset.child(0), qtbot)  # its voxel spacings came with it
+    assert PortalTree.kind(dataset.child(0).child(0)) == "spacing"
+    assert server.graphql_requests == 2
+
+
 def test_open_tomogram_with_chosen_annotations(
     widget: ExplorerWidget, tiny_replica: ReplicaServer, tiny_portal: GeneratedPortal, qtbot: Any
 ) -> None:

@@ -24,7 +24,15 @@ from ..io.sources import read_bytes
 from ..local.tree import LocalSource
 from ..opening import Step, openable_files, plan
 from ..portal.client import PortalClient
-from ..portal.models import Annotation, Dataset, Run, Tomogram, VoxelSpacing, VoxelSpacingContents
+from ..portal.models import (
+    Annotation,
+    Dataset,
+    Run,
+    SearchResult,
+    Tomogram,
+    VoxelSpacing,
+    VoxelSpacingContents,
+)
 from ..portal.schema import default_url
 from .layer_queue import LayerQueue
 from .metadata_panel import MetadataPanel
@@ -58,11 +66,12 @@ def _dataset_pages(source: str) -> Iterator[Sequence[Dataset]]:
         yield from client.iter_dataset_pages()
 
 
-def _search(source: str, text: str) -> list[Dataset]:
+def _search(source: str, text: str) -> SearchResult:
     if _is_local(source):
-        return LocalSource(Path(source).expanduser()).search(text)
+        datasets = LocalSource(Path(source).expanduser()).search(text)
+        return SearchResult(tuple(datasets), (), 0)
     with PortalClient(source) as client:
-        return list(client.search(text).datasets)
+        return client.search(text)
 
 
 def _run_pages(source: str, dataset: Dataset) -> Iterator[Sequence[Run]]:
@@ -177,10 +186,25 @@ class ExplorerWidget(QWidget):
             errored=lambda exc: self._failed(None, exc),
         )
 
-    def _search_results(self, datasets: list[Dataset]) -> None:
+    def _search_results(self, result: SearchResult) -> None:
+        """Show the matching datasets; one found only by run names shows those runs."""
         self.tree.clear()
-        self.tree.addTopLevelItems([dataset_item(d) for d in datasets])
-        self.set_status(f"{len(datasets)} datasets match")
+        runs: dict[int, list[Run]] = {}
+        for run in result.runs:
+            runs.setdefault(run.dataset_id, []).append(run)
+        items = [dataset_item(d) for d in result.datasets]
+        self.tree.addTopLevelItems(items)
+        for dataset, item in zip(result.datasets, items, strict=True):
+            if result.matched_by.get(dataset.id) == ("run",) and dataset.id in runs:
+                PortalTree.mark_loading(item)
+                PortalTree.add_children(item, [run_item(r) for r in runs[dataset.id]], self.tree)
+                item.setExpanded(True)
+        status = f"found {_n(len(result.datasets), 'dataset')}"
+        if result.runs:
+            status += f"; {_n(result.run_total, 'run')} by name"
+            if result.run_total > len(result.runs):
+                status += f" (the first {len(result.runs)} shown)"
+        self.set_status(status)
 
     def _expand(self, item: QTreeWidgetItem) -> None:
         if not PortalTree.needs_children(item):
@@ -408,6 +432,10 @@ def _fields_of(model: Any) -> dict[str, Any]:
     if isinstance(model, Tomogram | VoxelSpacing | Dataset) and not fields:
         fields = asdict(model)
     return fields
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _counted(listing: PagedChildren, what: str, source: str) -> str:
