@@ -34,6 +34,7 @@ from ..portal.models import (
     VoxelSpacingContents,
 )
 from ..portal.schema import default_url
+from . import warmup
 from .layer_queue import LayerQueue
 from .metadata_panel import MetadataPanel
 from .open_panel import OpenPanel
@@ -47,7 +48,6 @@ from .tree import (
     spacing_item,
     tomogram_item,
 )
-from .warmup import warm_up_napari
 from .workers import Jobs
 
 if TYPE_CHECKING:
@@ -150,7 +150,7 @@ class ExplorerWidget(QWidget):
             scroll.valueChanged.connect(self._scrolled)
         self.open_panel.open_requested.connect(self.open_selected)
         self.open_panel.cancel_requested.connect(self.cancel_open)
-        warm_up_napari()
+        warmup.warm_up()
 
     # -- browsing ----------------------------------------------------------------
 
