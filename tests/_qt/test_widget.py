@@ -30,6 +30,14 @@ def widget(make_napari_viewer: Callable[..., Any], qtbot: Any) -> ExplorerWidget
     return w
 
 
+@pytest.fixture
+def scale_replica(
+    portal_scale_store: Store, replica_factory: Callable[..., ReplicaServer]
+) -> ReplicaServer:
+    """A replica with portal-scale metadata: 600 datasets, one with 2,000 runs."""
+    return replica_factory(portal_scale_store)
+
+
 def _connect(widget: ExplorerWidget, server: ReplicaServer, qtbot: Any, n: int = 2) -> None:
     server.clear_log()
     widget.connect_to_portal(server.url)
@@ -94,13 +102,10 @@ def _more_row(widget: ExplorerWidget, parent: Any = None) -> Any:
 
 
 def test_long_lists_page_in(
-    widget: ExplorerWidget,
-    portal_scale_store: Store,
-    replica_factory: Callable[..., ReplicaServer],
-    qtbot: Any,
+    widget: ExplorerWidget, scale_replica: ReplicaServer, qtbot: Any
 ) -> None:
     """600 datasets and a 2,000-run dataset: two pages at a time, then "load more"."""
-    server = replica_factory(portal_scale_store)
+    server = scale_replica
     widget.connect_to_portal(server.url)
     qtbot.waitUntil(lambda: _more_row(widget) is not None, timeout=TIMEOUT)
     assert widget.tree.topLevelItemCount() == 500 + 1
@@ -141,14 +146,10 @@ def test_long_lists_page_in(
 
 
 def test_a_new_connection_drops_the_old_listing(
-    widget: ExplorerWidget,
-    portal_scale_store: Store,
-    replica_factory: Callable[..., ReplicaServer],
-    tiny_replica: ReplicaServer,
-    qtbot: Any,
+    widget: ExplorerWidget, scale_replica: ReplicaServer, tiny_replica: ReplicaServer, qtbot: Any
 ) -> None:
-    slow = replica_factory(portal_scale_store, latency_ms=300)
-    widget.connect_to_portal(slow.url)
+    scale_replica.latency_ms = 300
+    widget.connect_to_portal(scale_replica.url)
     qtbot.waitUntil(lambda: widget.tree.topLevelItemCount() >= 250, timeout=TIMEOUT)
     widget.tree.topLevelItem(0).setExpanded(True)  # its runs are on their way, too
     _connect(widget, tiny_replica, qtbot)
@@ -248,13 +249,10 @@ def test_search_and_instant_filter(
 
 
 def test_search_by_run_name_shows_that_run(
-    widget: ExplorerWidget,
-    portal_scale_store: Store,
-    replica_factory: Callable[..., ReplicaServer],
-    qtbot: Any,
+    widget: ExplorerWidget, scale_replica: ReplicaServer, qtbot: Any
 ) -> None:
     """A run among 2,000 is found by name and shown under its dataset, not paged to."""
-    server = replica_factory(portal_scale_store)
+    server = scale_replica
     widget.connect_to_portal(server.url)
     qtbot.waitUntil(lambda: not widget.jobs.busy, timeout=TIMEOUT)
     server.clear_log()
