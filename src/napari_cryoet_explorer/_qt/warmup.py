@@ -11,7 +11,9 @@
   is not due in the middle of the first browse and open.
 
 All of it runs once per process in a daemon thread, while the user reads the first
-screen.
+screen, except pint's registry: pint builds it on first use, and not safely for two
+threads at once (the GUI thread creating a layer would find units missing). It is built
+on the calling thread first, in about 0.1 s.
 """
 
 from __future__ import annotations
@@ -52,8 +54,15 @@ def _warm_up() -> None:
 
 
 def warm_up() -> None:
-    """Start the warm-up once per process; returns at once (``done`` is set at the end)."""
+    """Start the warm-up once per process (``done`` is set at the end).
+
+    Call it from the GUI thread: it builds pint's registry there before anything else.
+    """
     if started.is_set():
         return
     started.set()
+    with contextlib.suppress(ImportError):  # napari's units come from pint
+        import pint
+
+        pint.get_application_registry().pixel  # noqa: B018 - the access builds the registry
     threading.Thread(target=_warm_up, name="napari-cryoet-warm-up", daemon=True).start()
