@@ -57,6 +57,11 @@ def _expand(widget: ExplorerWidget, item: Any, qtbot: Any) -> None:
     )
 
 
+def _loaded(widget: ExplorerWidget, qtbot: Any) -> None:
+    """Wait until every layer has its slice (napari may slice in its own thread)."""
+    qtbot.waitUntil(lambda: all(layer.loaded for layer in widget.viewer.layers), timeout=TIMEOUT)
+
+
 def _spacing_node(widget: ExplorerWidget, server: ReplicaServer, qtbot: Any) -> Any:
     _connect(widget, server, qtbot)
     dataset = widget.tree.topLevelItem(0)
@@ -287,10 +292,10 @@ def test_open_tomogram_with_chosen_annotations(
             item.setCheckState(Qt.CheckState.Unchecked)
     with qtbot.waitSignal(widget.layers_opened, timeout=TIMEOUT) as opened:
         panel.open_button.click()
+    _loaded(widget, qtbot)
     layers = widget.viewer.layers
     assert opened.args == [len(layers)]
-    # Slices were fetched on the GUI thread: the status says how to avoid that.
-    assert widget.status.text().startswith("opened 6 layers; tick 'load in background'")
+    assert widget.status.text().startswith("opened 6 layers; background loading is now on")
     types = sorted(type(layer).__name__ for layer in layers)
     assert types == ["Image", "Labels", "Points", "Points", "Points", "Vectors"]
     for layer in layers:
@@ -318,10 +323,12 @@ def test_cancel_mid_load_leaves_whole_layers(
         qtbot.wait(400)
         widget.open_panel.cancel_button.click()
     tiny_replica.latency_ms = 0
+    _loaded(widget, qtbot)
     layers = list(widget.viewer.layers)
     assert len(layers) < 6  # stopped early
     for layer in layers:
         layer.refresh()  # every layer that was added is whole and drawable
+    _loaded(widget, qtbot)
     assert widget.open_panel.open_button.isEnabled()
     assert widget.status.text() in ("cancelled",) or widget.status.text().startswith("opened")
 
@@ -351,16 +358,40 @@ def test_unreachable_server_then_recover(
     assert widget.tree.topLevelItem(0).text(0) == "10000"
 
 
-def test_background_option_is_naparis_async_setting(widget: ExplorerWidget) -> None:
+def test_background_option_is_naparis_async_setting(widget: ExplorerWidget, qtbot: Any) -> None:
     from napari.settings import get_settings
 
     experimental = get_settings().experimental
     box = widget.open_panel.background
-    assert box.isChecked() is experimental.async_ is False
+    assert box.isChecked() and experimental.async_ is False  # on at the first Open
+    box.setChecked(False)
     box.setChecked(True)
     assert experimental.async_ is True
     experimental.async_ = False  # changed in napari's preferences: the box follows
     assert not box.isChecked()
+    # Turning it off is remembered (napari does not save a setting at its default).
+    again = ExplorerWidget(widget.viewer)
+    qtbot.addWidget(again)
+    assert not again.open_panel.background.isChecked()
+
+
+def test_the_first_open_switches_background_loading_on(
+    widget: ExplorerWidget, tiny_replica: ReplicaServer, qtbot: Any
+) -> None:
+    from napari.settings import get_settings
+
+    experimental = get_settings().experimental
+    assert widget.open_panel.background.isChecked() and not experimental.async_
+    spacing = _spacing_node(widget, tiny_replica, qtbot)
+    widget.tree.setCurrentItem(spacing)
+    with qtbot.waitSignal(widget.layers_opened, timeout=TIMEOUT):
+        widget.open_panel.open_button.click()
+    assert experimental.async_ is True  # and the status line says so
+    assert "background loading is now on" in widget.status.text()
+    layers = list(widget.viewer.layers)
+    qtbot.waitUntil(lambda: all(layer.loaded for layer in layers), timeout=TIMEOUT)
+    assert len(layers) == 7
+    experimental.async_ = False
 
 
 class _GCPauses:
@@ -402,7 +433,8 @@ def test_gui_heartbeat_during_expand_and_open(
 
     from napari_cryoet_explorer._qt import warmup
 
-    widget.open_panel.background.setChecked(background)
+    widget.open_panel.background.setChecked(not background)
+    widget.open_panel.background.setChecked(background)  # a choice, whatever the default
     assert get_settings().experimental.async_ is background  # the option is napari's
     # The widget's start-up work is done, as it is by the time a user has read the
     # first screen.
@@ -439,6 +471,8 @@ def test_gui_heartbeat_during_expand_and_open(
     assert len(layers) == 7
     image = next(layer for layer in layers if type(layer).__name__ == "Image")
     assert image._slice.image.raw.size > 0  # the view has its data
+    # Slices were fetched on the GUI thread: the status line says how to avoid that.
+    assert ("tick 'load in background'" in widget.status.text()) is not background
 
 
 def test_local_folder_browses_the_same_way(
@@ -466,6 +500,7 @@ def test_local_folder_browses_the_same_way(
     assert widget.open_panel.selected_tomogram().alignment_id is not None
     with qtbot.waitSignal(widget.layers_opened, timeout=TIMEOUT):
         widget.open_panel.open_button.click()
+    _loaded(widget, qtbot)
     layers = widget.viewer.layers
     types = sorted(type(layer).__name__ for layer in layers)
     assert types == ["Image", "Labels", "Labels", "Points", "Points", "Points", "Vectors"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from qtpy.QtCore import Qt, Signal
+from qtpy.QtCore import QSettings, Qt, Signal
 from qtpy.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -21,6 +21,25 @@ from qtpy.QtWidgets import (
 
 from ..opening import default_tomogram, openable_files
 from ..portal.models import Annotation, AnnotationFile, Tomogram, VoxelSpacingContents
+
+
+def _preferences() -> QSettings:
+    """The explorer's own remembered choices (an ini file in the user's config folder)."""
+    return QSettings(
+        QSettings.Format.IniFormat,
+        QSettings.Scope.UserScope,
+        "napari-cryoet-explorer",
+        "explorer",
+    )
+
+
+def _background_declined() -> bool:
+    return _preferences().value("background_declined", False, type=bool)
+
+
+def _remember_background(on: bool) -> None:
+    _preferences().setValue("background_declined", not on)
+
 
 RESOLUTIONS = ("multiscale", "level 0 (finest)", "level 1", "level 2 (coarsest)")
 
@@ -77,15 +96,32 @@ class OpenPanel(QWidget):
         self.setEnabled(False)
 
     def _bind_background_setting(self) -> None:
-        """Mirror napari's ``experimental.async_`` setting, both ways."""
+        """Mirror napari's ``experimental.async_`` setting, both ways.
+
+        Unless the user has turned background loading off, the box starts ticked and
+        :meth:`apply_background` switches napari's asynchronous slicing on at the first
+        Open: fetching over the network must not freeze the viewer. napari does not
+        save a setting back at its default, so turning it off is remembered here.
+        """
         from napari.settings import get_settings
 
         experimental = get_settings().experimental
-        self.background.setChecked(bool(experimental.async_))
+        self.background.setChecked(bool(experimental.async_) or not _background_declined())
         experimental.events.async_.connect(self._on_background_setting)
         self.background.toggled.connect(self._set_background)
 
+    def apply_background(self) -> bool:
+        """Make napari's setting follow the box; True when this switched it on."""
+        from napari.settings import get_settings
+
+        experimental = get_settings().experimental
+        if self.background.isChecked() and not experimental.async_:
+            experimental.async_ = True
+            return True
+        return False
+
     def _on_background_setting(self, event: Any) -> None:
+        _remember_background(bool(event.value))
         # napari's settings outlive the panel: its Qt object may be gone already.
         with contextlib.suppress(RuntimeError):
             self.background.blockSignals(True)
@@ -96,6 +132,7 @@ class OpenPanel(QWidget):
     def _set_background(checked: bool) -> None:
         from napari.settings import get_settings
 
+        _remember_background(checked)
         get_settings().experimental.async_ = checked
 
     def set_contents(

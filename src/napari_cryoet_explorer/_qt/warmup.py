@@ -10,7 +10,7 @@
   the next full collection (which stops every thread for a few hundred milliseconds)
   is not due in the middle of the first browse and open.
 
-All of it runs once per process in a daemon thread, while the user reads the first
+All of it runs once per process in a background thread, while the user reads the first
 screen, except pint's registry: pint builds it on first use, and not safely for two
 threads at once (the GUI thread creating a layer would find units missing). It is built
 on the calling thread first, in about 0.1 s.
@@ -65,4 +65,6 @@ def warm_up() -> None:
         import pint
 
         pint.get_application_registry().pixel  # noqa: B018 - the access builds the registry
-    threading.Thread(target=_warm_up, name="napari-cryoet-warm-up", daemon=True).start()
+    # Not a daemon: a process that quits at once waits the second it takes, rather than
+    # tearing napari down under it.
+    threading.Thread(target=_warm_up, name="napari-cryoet-warm-up").start()

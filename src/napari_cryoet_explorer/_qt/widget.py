@@ -54,6 +54,13 @@ if TYPE_CHECKING:
     import napari
 
 
+BACKGROUND_ON = (
+    "; background loading is now on (napari's asynchronous slicing, Preferences >"
+    " Experimental); untick 'load in background' to turn it off"
+)
+BACKGROUND_HINT = "; tick 'load in background' to keep napari responsive while chunks download"
+
+
 def _is_local(source: str) -> bool:
     return Path(source).expanduser().is_dir()
 
@@ -335,10 +342,11 @@ class ExplorerWidget(QWidget):
             multiscale=multiscale,
             level=level,
         )
+        switched_on = panel.apply_background()
         if not panel.keep_layers.isChecked():
             self.viewer.layers.clear()
         self.viewer.dims.ndisplay = 3 if panel.three_d.isChecked() else 2
-        self._start_open(steps)
+        self._start_open(steps, switched_on)
 
     def open_annotation(
         self, annotation: Annotation, contents: VoxelSpacingContents, run_name: str
@@ -350,7 +358,7 @@ class ExplorerWidget(QWidget):
         files = [(a, f) for a, f in openable_files(contents, tomogram) if a.id == annotation.id]
         self._start_open(plan(contents, tomogram, files, run_name=run_name, include_tomogram=False))
 
-    def _start_open(self, steps: list[Step]) -> None:
+    def _start_open(self, steps: list[Step], background_switched_on: bool = False) -> None:
         self.open_panel.set_busy(True, len(steps))
         added: list[Any] = []
         queue = LayerQueue(self.viewer, added.append)
@@ -368,7 +376,8 @@ class ExplorerWidget(QWidget):
             self.open_panel.set_busy(False)
             self._open_worker = self._open_queue = None
             if self.status.text() != "cancelled":
-                self.set_status(f"opened {len(added)} layers" + self._background_hint())
+                note = BACKGROUND_ON if background_switched_on else self._background_hint()
+                self.set_status(f"opened {len(added)} layers{note}")
             self.layers_opened.emit(len(added))
 
         self._open_worker = self.jobs.start(
@@ -378,7 +387,7 @@ class ExplorerWidget(QWidget):
     def _background_hint(self) -> str:
         if self.open_panel.background.isChecked() or _is_local(self.url):
             return ""
-        return "; tick 'load in background' to keep napari responsive while chunks download"
+        return BACKGROUND_HINT
 
     def cancel_open(self) -> None:
         """Stop opening after the file being read; layers already added stay."""
