@@ -312,6 +312,46 @@ def test_open_tomogram_with_chosen_annotations(
     assert np.allclose(np.sort(world, axis=0), np.sort(truth, axis=0), atol=1e-6)
 
 
+def test_double_click_adds_one_annotation_to_the_open_tomogram(
+    widget: ExplorerWidget, tiny_replica: ReplicaServer, tiny_portal: GeneratedPortal, qtbot: Any
+) -> None:
+    spacing = _spacing_node(widget, tiny_replica, qtbot)
+    widget.tree.setCurrentItem(spacing)
+    panel = widget.open_panel
+    for i in range(panel.annotations.count()):  # the tomogram alone
+        panel.annotations.item(i).setCheckState(Qt.CheckState.Unchecked)
+    with qtbot.waitSignal(widget.layers_opened, timeout=TIMEOUT):
+        panel.open_button.click()
+    assert [type(layer).__name__ for layer in widget.viewer.layers] == ["Image"]
+    ribosome, other_alignment = (
+        spacing.child(i)
+        for i in range(spacing.childCount())
+        if PortalTree.kind(spacing.child(i)) == "annotation"
+        and spacing.child(i).text(0) == "ribosome"
+    )
+    tiny_replica.clear_log()
+    with qtbot.waitSignal(widget.layers_opened, timeout=TIMEOUT) as opened:
+        widget.tree.itemDoubleClicked.emit(ribosome, 0)
+    assert opened.args == [2]  # the oriented points and their vectors, nothing else
+    names = [layer.name for layer in widget.viewer.layers]
+    assert names[0].endswith("tomogram 1") and len(names) == 3
+    assert all("ribosome (OrientedPoint)" in n for n in names[1:])
+    assert tiny_replica.graphql_requests == 0  # everything was known from the tree
+    points = widget.viewer.layers[1]
+    truth = np.array(
+        tiny_portal.ground_truth["runs"]["10000/TS_001"]["objects"]["ribosome"][
+            "centres_zyx_angstrom"
+        ]
+    )
+    world = points.data * points.scale
+    assert np.allclose(np.sort(world, axis=0), np.sort(truth, axis=0), atol=1e-6)
+    _loaded(widget, qtbot)
+    # The same object annotated on the second alignment does not line up: it says so.
+    widget.tree.itemDoubleClicked.emit(other_alignment, 0)
+    assert len(widget.viewer.layers) == 3
+    assert "has no file aligned with tomogram 1 (alignment 1)" in widget.status.text()
+
+
 def test_cancel_mid_load_leaves_whole_layers(
     widget: ExplorerWidget, tiny_replica: ReplicaServer, qtbot: Any
 ) -> None:

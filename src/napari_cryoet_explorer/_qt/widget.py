@@ -356,6 +356,14 @@ class ExplorerWidget(QWidget):
         if tomogram is None:
             return
         files = [(a, f) for a, f in openable_files(contents, tomogram) if a.id == annotation.id]
+        if not files:
+            # Another alignment's annotation would not line up with this tomogram.
+            self.set_status(
+                f"{annotation.object_name} (annotation {annotation.id}) has no file aligned"
+                f" with tomogram {tomogram.id} (alignment {tomogram.alignment_id}); pick a"
+                " tomogram of its alignment in the open panel"
+            )
+            return
         self._start_open(plan(contents, tomogram, files, run_name=run_name, include_tomogram=False))
 
     def _start_open(self, steps: list[Step], background_switched_on: bool = False) -> None:
