@@ -22,17 +22,36 @@ _LINK_PREFIXES = ("http://", "https://")
 PHOTO_HEIGHT = 140
 
 
+# Accession prefixes of the archives the portal cites, and where each entry lives.
+_ARCHIVES = {
+    "EMD-": "https://www.ebi.ac.uk/emdb/{}",
+    "EMPIAR-": "https://www.ebi.ac.uk/empiar/{}/",
+}
+
+
 def _link(value: Any) -> str | None:
-    """A clickable URL for a value: web links and DOIs."""
+    """A clickable URL for a value: web links, DOIs, EMDB and EMPIAR entries."""
     if not isinstance(value, str):
         return None
+    value = value.strip()
     if value.startswith(_LINK_PREFIXES):
         return value
     if value.startswith("10.") and "/" in value:
         return f"https://doi.org/{value}"
     if value.lower().startswith("doi:"):
         return f"https://doi.org/{value[4:].strip()}"
+    for prefix, url in _ARCHIVES.items():
+        if value.upper().startswith(prefix) and value[len(prefix) :].isdigit():
+            return url.format(value.upper())
     return None
+
+
+def _references(value: Any) -> list[str]:
+    """The parts of a comma-separated list of links (``10.1/a, EMD-1``), else []."""
+    if not isinstance(value, str) or "," not in value:
+        return []
+    parts = [p.strip() for p in value.split(",") if p.strip()]
+    return parts if len(parts) > 1 and all(_link(p) for p in parts) else []
 
 
 class MetadataPanel(QWidget):
@@ -102,12 +121,22 @@ class MetadataPanel(QWidget):
             text = value if isinstance(value, str) else json.dumps(value, default=str)
             item = QTreeWidgetItem([str(key), text])
             item.setToolTip(1, text)
-            url = _link(value)
-            if url:
-                item.setData(1, Qt.ItemDataRole.UserRole, url)
-                item.setForeground(1, self.palette().link())
-                item.setToolTip(1, f"{text}\n(double-click to open)")
             parent.addChild(item)
+            references = _references(value)
+            if not references:
+                self._make_link(item, value)
+            # Several DOIs or accessions in one field: one clickable row each.
+            for index, part in enumerate(references, start=1):
+                child = QTreeWidgetItem([str(index), part])
+                self._make_link(child, part)
+                item.addChild(child)
+
+    def _make_link(self, item: QTreeWidgetItem, value: Any) -> None:
+        url = _link(value)
+        if url:
+            item.setData(1, Qt.ItemDataRole.UserRole, url)
+            item.setForeground(1, self.palette().link())
+            item.setToolTip(1, f"{item.text(1)}\n{url}\n(double-click to open)")
 
     def _apply_filter(self, text: str) -> None:
         needle = text.strip().lower()
