@@ -352,6 +352,15 @@ def test_double_click_adds_one_annotation_to_the_open_tomogram(
     assert "has no file aligned with tomogram 1 (alignment 1)" in widget.status.text()
 
 
+def test_3d_box_follows_the_viewer(widget: ExplorerWidget) -> None:
+    box = widget.open_panel.three_d
+    assert not box.isChecked()
+    widget.viewer.dims.ndisplay = 3  # napari's own 2D/3D button
+    assert box.isChecked()
+    widget.viewer.dims.ndisplay = 2
+    assert not box.isChecked()
+
+
 def test_cancel_mid_load_leaves_whole_layers(
     widget: ExplorerWidget, tiny_replica: ReplicaServer, qtbot: Any
 ) -> None:

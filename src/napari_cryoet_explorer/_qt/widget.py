@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
@@ -138,6 +139,10 @@ class ExplorerWidget(QWidget):
         splitter.addWidget(self.tree)
         splitter.addWidget(self.metadata)
         splitter.addWidget(self.open_panel)
+        # The tree and the fields share the room; the open panel keeps what it needs.
+        for index, stretch in enumerate((3, 3, 0)):
+            splitter.setStretchFactor(index, stretch)
+        splitter.setSizes([380, 380, 240])
         layout = QVBoxLayout(self)
         layout.addLayout(source)
         layout.addWidget(self.search_edit)
@@ -157,6 +162,9 @@ class ExplorerWidget(QWidget):
             scroll.valueChanged.connect(self._scrolled)
         self.open_panel.open_requested.connect(self.open_selected)
         self.open_panel.cancel_requested.connect(self.cancel_open)
+        # "3D" shows the viewer's mode, so Open never flips a 3D view back to 2D.
+        self.open_panel.three_d.setChecked(napari_viewer.dims.ndisplay == 3)
+        napari_viewer.dims.events.ndisplay.connect(self._ndisplay_changed)
         warmup.warm_up()
 
     # -- browsing ----------------------------------------------------------------
@@ -424,6 +432,11 @@ class ExplorerWidget(QWidget):
             self.open_annotation(
                 PortalTree.node_model(item), contents, run.name if isinstance(run, Run) else ""
             )
+
+    def _ndisplay_changed(self, event: Any) -> None:
+        # The viewer can outlive this widget's Qt object.
+        with contextlib.suppress(RuntimeError):
+            self.open_panel.three_d.setChecked(event.value == 3)
 
     def set_status(self, text: str) -> None:
         """Show a one-line status under the tree."""
