@@ -444,6 +444,8 @@ class ExplorerWidget(QWidget):
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
         self.jobs.cancel_all()
+        if self._open_queue is not None:  # layers read but not added stay out
+            self._open_queue.discard()
         super().closeEvent(event)
 
 
