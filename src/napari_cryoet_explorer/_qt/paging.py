@@ -66,6 +66,7 @@ class PagedChildren:
         self.remaining: int | None = None
         self.busy = False
         self._worker: Any = None
+        self._pages_in_batch = 0
         tree.keep_loader(parent, self)
 
     def load_more(self) -> None:
@@ -73,6 +74,7 @@ class PagedChildren:
         if self.busy:
             return
         self.busy = True
+        self._pages_in_batch = 0
         PortalTree.remove_more(self.parent, self.tree)
         self._worker = self._jobs.start(
             _batch,
@@ -95,6 +97,7 @@ class PagedChildren:
         if self._stale():
             return
         PortalTree.add_children(self.parent, [self._make_item(m) for m in page], self.tree)
+        self._pages_in_batch += 1
         self.loaded += len(page)
         self.remaining = _remaining(page)
 
@@ -107,6 +110,8 @@ class PagedChildren:
         self.busy = False
         if self._stale():
             return
+        if self._pages_in_batch == 0:  # the listing ended early (the portal changed)
+            self.remaining = None
         if self.remaining:
             total = self.loaded + self.remaining
             PortalTree.add_more(
