@@ -352,6 +352,42 @@ def test_double_click_adds_one_annotation_to_the_open_tomogram(
     assert "has no file aligned with tomogram 1 (alignment 1)" in widget.status.text()
 
 
+@pytest.mark.parametrize("background", [True, False], ids=["background", "foreground"])
+def test_tomogram_shows_its_coarsest_level_first(
+    widget: ExplorerWidget, tiny_replica: ReplicaServer, qtbot: Any, background: bool
+) -> None:
+    from napari.settings import get_settings
+
+    box = widget.open_panel.background
+    box.setChecked(not background)
+    box.setChecked(background)
+    widget.viewer.window.show()  # napari picks a level when the canvas draws
+    spacing = _spacing_node(widget, tiny_replica, qtbot)
+    widget.tree.setCurrentItem(spacing)
+    panel = widget.open_panel
+    for i in range(panel.annotations.count()):  # the tomogram alone
+        panel.annotations.item(i).setCheckState(Qt.CheckState.Unchecked)
+    shown: list[int] = []  # the level of each slice the image received
+
+    def watch(event: Any) -> None:
+        layer = event.value
+        layer.events.set_data.connect(
+            lambda _e: shown.append(layer.data_level) if layer.loaded else None
+        )
+        if layer.loaded:
+            shown.append(layer.data_level)
+
+    widget.viewer.layers.events.inserted.connect(watch)
+    with qtbot.waitSignal(widget.layers_opened, timeout=TIMEOUT):
+        panel.open_button.click()
+    image = widget.viewer.layers[0]
+    qtbot.waitUntil(lambda: image.locked_data_level is None and image.loaded, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: image.data_level < 2 and image.loaded, timeout=TIMEOUT)
+    assert shown[0] == 2  # the coarsest level first...
+    assert image.data_level < 2  # ...then the level napari picks for the canvas
+    get_settings().experimental.async_ = False
+
+
 def test_3d_box_follows_the_viewer(widget: ExplorerWidget) -> None:
     box = widget.open_panel.three_d
     assert not box.isChecked()

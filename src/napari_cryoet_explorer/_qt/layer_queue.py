@@ -27,6 +27,38 @@ def create_layer(data: Any, kwargs: dict[str, Any], layer_type: str) -> Any:
     return Layer.create(data, kwargs, layer_type)
 
 
+def add_coarse_first(viewer: napari.Viewer, layer: Any) -> None:
+    """Add a layer; a multiscale one shows its coarsest level first, then refines.
+
+    napari slices at the level that fits the canvas, often the finest: with portal chunks
+    of 256^3, one plane of it is about 1 GB of float32 to fetch before anything shows.
+    Locked to the coarsest level until that slice is in, the layer shows a picture after
+    a few megabytes; then napari picks its level as usual.
+    """
+    if not getattr(layer, "multiscale", False) or not hasattr(layer, "locked_data_level"):
+        viewer.add_layer(layer)  # single scale, or napari < 0.7.1 (no level lock)
+        return
+    coarsest = len(layer.data) - 1
+    layer.locked_data_level = coarsest
+
+    def release() -> None:
+        if layer.locked_data_level == coarsest:  # unless the user locked one meanwhile
+            layer.locked_data_level = None
+
+    waiting = [True]
+
+    def when_loaded(_event: Any = None) -> None:
+        if waiting[0] and layer.loaded:
+            waiting[0] = False
+            layer.events.set_data.disconnect(when_loaded)
+            QTimer.singleShot(0, release)  # next turn: the coarse picture is painted
+
+    # napari 0.9 emits set_data when a slice lands (its ``loaded`` event stays silent).
+    layer.events.set_data.connect(when_loaded)
+    viewer.add_layer(layer)
+    when_loaded()  # sliced already when napari slices on the GUI thread
+
+
 class LayerQueue:
     """LayerData waiting to be added; ``drained`` is called once all have been added.
 
@@ -70,7 +102,7 @@ class LayerQueue:
         self._scheduled = False
         if self._pending:
             layer = create_layer(*self._pending.popleft())
-            self.viewer.add_layer(layer)
+            add_coarse_first(self.viewer, layer)
             self._added(layer)
         if self._pending:
             self._schedule()
