@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -74,11 +75,14 @@ def _settle(viewer: Any, layer: Any, quiet: float = 1.0, limit: float = 120.0) -
     app = QApplication.instance()
     state = None
     changed = time.perf_counter()
-    while time.perf_counter() - changed < quiet and time.perf_counter() - changed < limit:
+    start = time.perf_counter()
+    while time.perf_counter() - start < limit:
         app.processEvents()
         now = (layer.data_level, layer.loaded, tuple(layer.corner_pixels.ravel()))
         if now != state:
             state, changed = now, time.perf_counter()
+        elif layer.loaded and time.perf_counter() - changed >= quiet:
+            break  # loaded, and nothing changed for a while
         time.sleep(0.005)
     return changed
 
@@ -90,10 +94,6 @@ def child(mode: str, url: str) -> dict[str, Any]:
 
     from napari_cryoet_explorer.io import read_tomogram
 
-    if mode == "ours-coarse-first":
-        from napari.settings import get_settings
-
-        get_settings().experimental.async_ = True  # the explorer's default
     viewer = napari.Viewer(show=True)
     viewer.window.resize(1280, 900)
     start = time.perf_counter()
@@ -147,11 +147,15 @@ def child(mode: str, url: str) -> dict[str, Any]:
 
 def measure(mode: str, url: str, server: ReplicaServer) -> dict[str, Any]:
     server.clear_log()
+    # Background loading (napari's asynchronous slicing) for the explorer's way only;
+    # from the environment, so napari does not save it into the user's settings.
+    env = {**os.environ, "NAPARI_ASYNC": "1" if mode == "ours-coarse-first" else "0"}
     done = subprocess.run(
         [sys.executable, __file__, "--child", mode, "--url", url],
         check=True,
         capture_output=True,
         text=True,
+        env=env,
     )
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     records = [r for r in server.records("file") if r.status in (200, 206)]
