@@ -62,6 +62,11 @@ def _loaded(widget: ExplorerWidget, qtbot: Any) -> None:
     qtbot.waitUntil(lambda: all(layer.loaded for layer in widget.viewer.layers), timeout=TIMEOUT)
 
 
+def _untick_annotations(panel: Any) -> None:
+    for i in range(panel.annotations.count()):
+        panel.annotations.item(i).setCheckState(Qt.CheckState.Unchecked)
+
+
 def _spacing_node(widget: ExplorerWidget, server: ReplicaServer, qtbot: Any) -> Any:
     _connect(widget, server, qtbot)
     dataset = widget.tree.topLevelItem(0)
@@ -318,8 +323,7 @@ def test_double_click_adds_one_annotation_to_the_open_tomogram(
     spacing = _spacing_node(widget, tiny_replica, qtbot)
     widget.tree.setCurrentItem(spacing)
     panel = widget.open_panel
-    for i in range(panel.annotations.count()):  # the tomogram alone
-        panel.annotations.item(i).setCheckState(Qt.CheckState.Unchecked)
+    _untick_annotations(panel)  # the tomogram alone
     with qtbot.waitSignal(widget.layers_opened, timeout=TIMEOUT):
         panel.open_button.click()
     assert [type(layer).__name__ for layer in widget.viewer.layers] == ["Image"]
@@ -365,8 +369,7 @@ def test_tomogram_shows_its_coarsest_level_first(
     spacing = _spacing_node(widget, tiny_replica, qtbot)
     widget.tree.setCurrentItem(spacing)
     panel = widget.open_panel
-    for i in range(panel.annotations.count()):  # the tomogram alone
-        panel.annotations.item(i).setCheckState(Qt.CheckState.Unchecked)
+    _untick_annotations(panel)  # the tomogram alone
     shown: list[int] = []  # the level of each slice the image received
 
     def watch(event: Any) -> None:

@@ -133,14 +133,24 @@ class PortalTree(QTreeWidget):
         self._top_loader = None
         super().clear()
 
+    def holds(self, item: QTreeWidgetItem | None) -> bool:
+        """Whether a row is still in this tree; None (the top level) always is.
+
+        Rows go when a new connection or search clears the tree; answers for them are
+        dropped.
+        """
+        if item is None:
+            return True
+        try:
+            return item.treeWidget() is self
+        except RuntimeError:  # the row's Qt object is gone
+            return False
+
     def holds_loader(self, item: QTreeWidgetItem | None, loader: Any) -> bool:
         """Whether ``loader`` still fills a row of this tree (not cleared or replaced)."""
         if item is None:
             return self._top_loader is loader
-        try:
-            return item.data(0, LOADER) is loader and item.treeWidget() is self
-        except RuntimeError:  # the row's Qt object is gone
-            return False
+        return self.holds(item) and item.data(0, LOADER) is loader
 
     def keep_loader(self, item: QTreeWidgetItem | None, loader: Any) -> None:
         """Hold a node's (or the top level's) page loader for as long as the node lives."""

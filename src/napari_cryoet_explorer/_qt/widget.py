@@ -250,17 +250,8 @@ class ExplorerWidget(QWidget):
                 errored=lambda exc: self._failed(item, exc),
             )
 
-    def _alive(self, item: QTreeWidgetItem | None) -> bool:
-        """Whether a row is still in the tree (not cleared by a new connection or search)."""
-        if item is None:
-            return True
-        try:
-            return item.treeWidget() is self.tree
-        except RuntimeError:  # its Qt object is gone
-            return False
-
     def _spacing_loaded(self, item: QTreeWidgetItem, contents: VoxelSpacingContents) -> None:
-        if not self._alive(item):
+        if not self.tree.holds(item):
             return
         children = [tomogram_item(t) for t in contents.tomograms]
         children += [annotation_item(a) for a in contents.annotations]
@@ -272,7 +263,7 @@ class ExplorerWidget(QWidget):
             self._offer(item)
 
     def _failed(self, item: QTreeWidgetItem | None, exc: BaseException) -> None:
-        if not self._alive(item):
+        if not self.tree.holds(item):
             return
         message = str(exc) or type(exc).__name__
         PortalTree.show_error(item, message, self.tree)
