@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -32,22 +33,116 @@ def _build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (0: any free)")
     rep.add_argument("--latency-ms", type=float, default=0.0, help="delay added to each request")
 
-    ls = sub.add_parser("ls", help="print one level of the portal tree")
+    ls = sub.add_parser(
+        "ls",
+        help="print one level of the portal tree, filtered on the server",
+        description=(
+            "Print one level of the portal tree. Filters narrow it on the server: "
+            "different filters AND, repeated values of one filter OR; conditions below "
+            "the dataset hold in the same run, and those on one annotation, tilt series "
+            "or tomogram on the same row."
+        ),
+    )
     ls.add_argument("--url", help="GraphQL URL (default: the public portal)")
     ls.add_argument("--json", action="store_true", help="one JSON object a line")
-    ls.add_argument("--search", help="server-side search text")
+    ls.add_argument(
+        "--facets",
+        action="store_true",
+        help="each filter value with the number of datasets that match with it",
+    )
     ls.add_argument("target", nargs="?", help="DATASET_ID[/RUN_NAME[/VOXEL_SPACING]]")
+    add_filter_arguments(ls)
     return parser
+
+
+def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
+    """The portal's filters as ``ls`` flags (see :class:`~.portal.filters.Filters`)."""
+    from .portal.filters import HAS_KINDS
+
+    group = parser.add_argument_group("filters")
+    add = group.add_argument
+    many: dict[str, Any] = {"action": "append", "default": []}
+    add("--search", help="text in titles, descriptions, ids, run or object names")
+    add("--ground-truth", action="store_true", help="an annotation that is ground truth")
+    add("--has", metavar="KIND", **many, help=f"at least one of: {', '.join(HAS_KINDS)}")
+    add("--runs-min", type=int, metavar="N", help="datasets with at least N runs")
+    add("--dataset-id", type=int, metavar="ID", **many, help="dataset id")
+    add("--run-id", type=int, metavar="ID", **many, help="run id")
+    add("--deposition", type=int, metavar="ID", **many, help="deposition id")
+    add("--empiar", metavar="ID", **many, help="EMPIAR entry (10499 or EMPIAR-10499)")
+    add("--emdb", metavar="ID", **many, help="EMDB entry (EMD-1234)")
+    add("--run-name", metavar="TEXT", help="run name contains TEXT")
+    add("--author", metavar="TEXT", help="a dataset author's name contains TEXT")
+    add("--orcid", metavar="ID", help="a dataset author's ORCID")
+    add("--organism", metavar="NAME", **many, help="organism (exact, any case)")
+    add("--object", metavar="TEXT", **many, help="object name, or id (GO:..., UniProtKB:...)")
+    add("--shape", metavar="SHAPE", **many, help="annotation shape (Point, OrientedPoint, ...)")
+    add("--method", metavar="TYPE", **many, help="annotation method: manual, automated, hybrid")
+    add("--camera", metavar="NAME", **many, help="camera manufacturer")
+    add("--microscope", metavar="NAME", **many, help="microscope manufacturer")
+    add("--tilt-range-min", type=float, metavar="DEG", help="tilt range at least DEG")
+    add("--tilt-range-max", type=float, metavar="DEG", help="tilt range at most DEG")
+    add("--tilt-quality-min", type=int, metavar="N", help="tilt-series quality at least N (1-5)")
+    add("--fiducial-alignment", metavar="STATUS", help="FIDUCIAL or NON_FIDUCIAL")
+    add("--reconstruction-method", metavar="NAME", **many, help="WBP, SART, SIRT, ...")
+    add("--reconstruction-software", metavar="NAME", **many, help="IMOD, AreTomo3, ...")
+    add("--voxel-spacing-min", type=float, metavar="A", help="a tomogram's voxel spacing >= A")
+    add("--voxel-spacing-max", type=float, metavar="A", help="a tomogram's voxel spacing <= A")
+
+
+def filters_of(args: argparse.Namespace) -> Any:
+    """The :class:`~.portal.filters.Filters` that the parsed flags ask for."""
+    from .portal.filters import Filters
+
+    return Filters(
+        search=args.search or "",
+        ground_truth=args.ground_truth,
+        has=tuple(args.has),
+        runs_min=args.runs_min,
+        dataset_ids=tuple(args.dataset_id),
+        run_ids=tuple(args.run_id),
+        deposition_ids=tuple(args.deposition),
+        empiar_ids=tuple(args.empiar),
+        emdb_ids=tuple(args.emdb),
+        run_name=args.run_name or "",
+        author=args.author or "",
+        orcid=args.orcid or "",
+        organisms=tuple(args.organism),
+        objects=tuple(args.object),
+        shapes=tuple(args.shape),
+        methods=tuple(args.method),
+        cameras=tuple(args.camera),
+        microscopes=tuple(args.microscope),
+        tilt_range_min=args.tilt_range_min,
+        tilt_range_max=args.tilt_range_max,
+        tilt_quality_min=args.tilt_quality_min,
+        fiducial_alignment=args.fiducial_alignment,
+        reconstruction_methods=tuple(args.reconstruction_method),
+        reconstruction_softwares=tuple(args.reconstruction_software),
+        voxel_spacing_min=args.voxel_spacing_min,
+        voxel_spacing_max=args.voxel_spacing_max,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit code."""
     args = _build_parser().parse_args(argv)
     if args.command == "ls":
-        from .portal.ls import run_ls
+        from .portal.filters import FilterError
+        from .portal.ls import EXIT_USAGE, run_ls
 
+        try:
+            filters = filters_of(args)
+        except FilterError as exc:
+            sys.stderr.write(f"napari-cryoet-explorer ls: {exc}\n")
+            return EXIT_USAGE
         return run_ls(
-            args.target, url=args.url, search=args.search, as_json=args.json, out=sys.stdout
+            args.target,
+            url=args.url,
+            as_json=args.json,
+            out=sys.stdout,
+            filters=filters,
+            facets=args.facets,
         )
     if args.command == "replica":
         from .replica.cli import run_replica

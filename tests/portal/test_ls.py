@@ -62,14 +62,20 @@ def test_json_levels(tiny_replica: ReplicaServer, tiny_portal: GeneratedPortal) 
     assert all({"id", "name", "children"} <= set(r) for r in rows)
 
 
-def test_tables(tiny_replica: ReplicaServer) -> None:
+def test_tables(tiny_replica: ReplicaServer, tiny_portal: GeneratedPortal) -> None:
     code, text = _ls(tiny_replica, None)
     assert code == 0
     lines = text.splitlines()
-    assert lines[0].split() == ["ID", "RUNS", "TITLE"] and lines[1].startswith("10000 ")
+    assert lines[0].split() == ["ID", "RUNS", "ORGANISM", "EMPIAR", "OBJECTS", "TITLE"]
+    assert lines[1].startswith("10000 ") and "EMPIAR-" in lines[1]
+    assert "nucleosome, ribosome, vesicle" in lines[1]
 
     _, text = _ls(tiny_replica, "10000")
-    assert text.splitlines()[0].split()[:2] == ["RUN", "ID"]
+    header, first = text.splitlines()[:2]
+    assert header.split()[:3] == ["RUN", "ID", "QUALITY"] and "OBJECTS" in header
+    quality = tiny_portal.entities["Tiltseries"][0]["tiltSeriesQuality"]
+    label = {5: "Excellent", 4: "Good", 3: "Medium", 2: "Marginal", 1: "Low"}[quality]
+    assert f"{quality} {label}" in first
 
     run = _rows(_ls(tiny_replica, "10000", as_json=True)[1])[0]["name"]
     _, text = _ls(tiny_replica, f"10000/{run}")

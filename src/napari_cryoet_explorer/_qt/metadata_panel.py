@@ -1,9 +1,8 @@
-"""A searchable key/value view of whatever node is selected."""
+"""The selected node's metadata, in the portal's sections; searchable, copyable, linked."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from qtpy.QtCore import Qt, QUrl
@@ -17,48 +16,32 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-_LINK_PREFIXES = ("http://", "https://")
+from ..portal.sections import Row, Section, all_fields_section
+
 # Key photos are shown at most this tall, so the field list keeps its room.
 PHOTO_HEIGHT = 140
-
-
-# Accession prefixes of the archives the portal cites, and where each entry lives.
-_ARCHIVES = {
-    "EMD-": "https://www.ebi.ac.uk/emdb/{}",
-    "EMPIAR-": "https://www.ebi.ac.uk/empiar/{}/",
-}
-
-
-def _link(value: Any) -> str | None:
-    """A clickable URL for a value: web links, DOIs, EMDB and EMPIAR entries."""
-    if not isinstance(value, str):
-        return None
-    value = value.strip()
-    if value.startswith(_LINK_PREFIXES):
-        return value
-    if value.startswith("10.") and "/" in value:
-        return f"https://doi.org/{value}"
-    if value.lower().startswith("doi:"):
-        return f"https://doi.org/{value[4:].strip()}"
-    for prefix, url in _ARCHIVES.items():
-        if value.upper().startswith(prefix) and value[len(prefix) :].isdigit():
-            return url.format(value.upper())
-    return None
-
-
-def _references(value: Any) -> list[str]:
-    """The parts of a comma-separated list of links (``10.1/a, EMD-1``), else []."""
-    if not isinstance(value, str) or "," not in value:
-        return []
-    parts = [p.strip() for p in value.split(",") if p.strip()]
-    return parts if len(parts) > 1 and all(_link(p) for p in parts) else []
+# The label column fits its longest label up to this width; values get the rest.
+MAX_LABEL_WIDTH = 260
+LINK = Qt.ItemDataRole.UserRole
+FIELD = Qt.ItemDataRole.UserRole + 1
+SECTION = Qt.ItemDataRole.UserRole + 2
 
 
 class MetadataPanel(QWidget):
-    """Every field of the selected node; filter box, copy with Ctrl+C, links open on double-click."""
+    """The node's sections (bold headers, "All fields" folded), a filter box, Ctrl+C
+    copies ``label: value`` of the selected rows, links open on double-click, and a
+    tooltip on each label gives the portal's definition."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.heading = QLabel()
+        self.heading.setTextFormat(Qt.TextFormat.PlainText)
+        font = self.heading.font()
+        font.setBold(True)
+        self.heading.setFont(font)
+        self.notice = QLabel()
+        self.notice.setWordWrap(True)
+        self.notice.setVisible(False)
         self.filter = QLineEdit()
         self.filter.setPlaceholderText("filter fields…")
         self.filter.setClearButtonEnabled(True)
@@ -66,6 +49,7 @@ class MetadataPanel(QWidget):
         self.tree.setHeaderLabels(["field", "value"])
         self.tree.setColumnWidth(0, 180)
         self.tree.setSelectionMode(QTreeWidget.SelectionMode.ExtendedSelection)
+        self.tree.setWordWrap(True)
         self.photo = QLabel()
         self.photo.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.photo.setWordWrap(True)
@@ -73,19 +57,96 @@ class MetadataPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.photo)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.notice)
         layout.addWidget(self.filter)
         layout.addWidget(self.tree)
         self.filter.textChanged.connect(self._apply_filter)
         self.tree.itemDoubleClicked.connect(self._open_link)
+        self._auto_expanded: set[str] = set()
+
+    # -- content --------------------------------------------------------------------
+
+    def show_sections(
+        self, title: str, sections: Sequence[Section], *, keep_state: bool = False
+    ) -> None:
+        """Replace the view with ``sections`` under ``title``.
+
+        ``keep_state`` keeps the sections the user folded or unfolded as they were (for
+        the same node, when its details arrive).
+        """
+        state = self._expansion() if keep_state else {}
+        self.tree.clear()
+        self._auto_expanded.clear()
+        self.heading.setText(title)
+        self.heading.setToolTip(title)
+        for section in sections:
+            header = QTreeWidgetItem([section.title, ""])
+            header.setData(0, SECTION, section.title)
+            font = header.font(0)
+            font.setBold(True)
+            header.setFont(0, font)
+            self.tree.addTopLevelItem(header)
+            header.setFirstColumnSpanned(True)
+            for row in section.rows:
+                self._add_row(header, row)
+            header.setExpanded(state.get(section.title, not section.collapsed))
+        self._fit_labels()
+        self._apply_filter(self.filter.text())
 
     def show_fields(self, title: str, fields: Mapping[str, Any]) -> None:
-        """Replace the view with ``fields`` (nested mappings become branches)."""
-        self.tree.clear()
-        root = QTreeWidgetItem([title, ""])
-        self.tree.addTopLevelItem(root)
-        self._add(root, fields)
-        root.setExpanded(True)
-        self._apply_filter(self.filter.text())
+        """Show every field of a mapping, unfolded (nested mappings become branches)."""
+        self.show_sections(title, [all_fields_section(fields, collapsed=False)])
+
+    def show_notice(self, message: str = "", *, error: bool = False) -> None:
+        """A line above the sections (details loading, or why they are missing); ""
+        hides it."""
+        self.notice.setText(message)
+        self.notice.setToolTip(message)
+        self.notice.setStyleSheet("color: #d9534f;" if error else "")
+        self.notice.setVisible(bool(message))
+
+    def sections(self) -> dict[str, QTreeWidgetItem]:
+        """The section headers by title."""
+        out = {}
+        for i in range(self.tree.topLevelItemCount()):
+            item = self.tree.topLevelItem(i)
+            if item is not None:
+                out[item.text(0)] = item
+        return out
+
+    def rows(self, section: str) -> dict[str, QTreeWidgetItem]:
+        """The rows of a section by label."""
+        header = self.sections().get(section)
+        if header is None:
+            return {}
+        children = (header.child(i) for i in range(header.childCount()))
+        return {c.text(0): c for c in children if c is not None}
+
+    def _add_row(self, parent: QTreeWidgetItem, row: Row) -> None:
+        item = QTreeWidgetItem([row.label, row.value])
+        item.setData(0, FIELD, row.field)
+        tip = row.definition
+        if row.field:
+            tip = f"{tip}\n({row.field})" if tip else row.field
+        item.setToolTip(0, tip)
+        item.setToolTip(1, row.value)
+        parent.addChild(item)
+        if row.link:
+            item.setData(1, LINK, row.link)
+            item.setForeground(1, self.palette().link())
+            item.setToolTip(1, f"{row.value}\n{row.link}\n(double-click to open)")
+        for child in row.children:
+            self._add_row(item, child)
+
+    def _expansion(self) -> dict[str, bool]:
+        return {title: item.isExpanded() for title, item in self.sections().items()}
+
+    def _fit_labels(self) -> None:
+        self.tree.resizeColumnToContents(0)
+        self.tree.setColumnWidth(0, min(max(self.tree.columnWidth(0), 120), MAX_LABEL_WIDTH))
+
+    # -- key photo ------------------------------------------------------------------
 
     def show_photo(self, image: bytes | None, source: str = "") -> None:
         """Show a key photo (PNG or JPEG bytes) above the fields; None hides it."""
@@ -111,52 +172,42 @@ class MetadataPanel(QWidget):
         self.photo.setToolTip(message)
         self.photo.setVisible(True)
 
-    def _add(self, parent: QTreeWidgetItem, fields: Mapping[str, Any]) -> None:
-        for key, value in fields.items():
-            if isinstance(value, Mapping):
-                item = QTreeWidgetItem([str(key), ""])
-                parent.addChild(item)
-                self._add(item, value)
-                continue
-            text = value if isinstance(value, str) else json.dumps(value, default=str)
-            item = QTreeWidgetItem([str(key), text])
-            item.setToolTip(1, text)
-            parent.addChild(item)
-            references = _references(value)
-            if not references:
-                self._make_link(item, value)
-            # Several DOIs or accessions in one field: one clickable row each.
-            for index, part in enumerate(references, start=1):
-                child = QTreeWidgetItem([str(index), part])
-                self._make_link(child, part)
-                item.addChild(child)
-
-    def _make_link(self, item: QTreeWidgetItem, value: Any) -> None:
-        url = _link(value)
-        if url:
-            item.setData(1, Qt.ItemDataRole.UserRole, url)
-            item.setForeground(1, self.palette().link())
-            item.setToolTip(1, f"{item.text(1)}\n{url}\n(double-click to open)")
+    # -- filter, links, copy -----------------------------------------------------------
 
     def _apply_filter(self, text: str) -> None:
         needle = text.strip().lower()
 
+        def matches(item: QTreeWidgetItem) -> bool:
+            texts = (item.text(0), item.text(1), str(item.data(0, FIELD) or ""))
+            return any(needle in t.lower() for t in texts)
+
         def visit(item: QTreeWidgetItem | None) -> bool:
             if item is None:
                 return False
-            own = not needle or needle in item.text(0).lower() or needle in item.text(1).lower()
+            own = not needle or matches(item)
             child_hit = False
             for i in range(item.childCount()):
                 child_hit = visit(item.child(i)) or child_hit
             item.setHidden(not (own or child_hit))
             return own or child_hit
 
-        for i in range(self.tree.topLevelItemCount()):
-            visit(self.tree.topLevelItem(i))
+        for title, header in self.sections().items():
+            hit = False
+            for i in range(header.childCount()):
+                hit = visit(header.child(i)) or hit
+            header.setHidden(bool(needle) and not hit and needle not in title.lower())
+            # A folded section with hits opens while filtering, and folds back after.
+            if needle and hit and not header.isExpanded():
+                header.setExpanded(True)
+                self._auto_expanded.add(title)
+            elif not needle and title in self._auto_expanded:
+                header.setExpanded(False)
+        if not needle:
+            self._auto_expanded.clear()
 
     def link_of(self, item: QTreeWidgetItem) -> str | None:
         """The URL behind an item, if its value is a link."""
-        value = item.data(1, Qt.ItemDataRole.UserRole)
+        value = item.data(1, LINK)
         return str(value) if value else None
 
     def _open_link(self, item: QTreeWidgetItem, _column: int) -> None:
@@ -165,8 +216,26 @@ class MetadataPanel(QWidget):
             QDesktopServices.openUrl(QUrl(url))
 
     def selected_text(self) -> str:
-        """``key: value`` lines of the selected rows."""
-        return "\n".join(f"{i.text(0)}: {i.text(1)}" for i in self.tree.selectedItems())
+        """``label: value`` lines of the selected rows; a selected section header
+        stands for all of its rows."""
+        lines: list[str] = []
+        seen: set[int] = set()
+
+        def add(item: QTreeWidgetItem) -> None:
+            if id(item) in seen:
+                return
+            seen.add(id(item))
+            if item.data(0, SECTION) is not None:
+                for i in range(item.childCount()):
+                    child = item.child(i)
+                    if child is not None and not child.isHidden():
+                        add(child)
+                return
+            lines.append(f"{item.text(0)}: {item.text(1)}")
+
+        for item in self.tree.selectedItems():
+            add(item)
+        return "\n".join(lines)
 
     def keyPressEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
         if event.matches(QKeySequence.StandardKey.Copy):

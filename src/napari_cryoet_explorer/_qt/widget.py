@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,9 +22,11 @@ from qtpy.QtWidgets import (
 
 from ..io import LayerData
 from ..io.sources import read_bytes
+from ..local.details import local_details
 from ..local.tree import LocalSource
 from ..opening import Step, openable_files, plan
 from ..portal.client import PortalClient
+from ..portal.details import fetch_details, has_details
 from ..portal.models import (
     Annotation,
     Dataset,
@@ -35,6 +37,7 @@ from ..portal.models import (
     VoxelSpacingContents,
 )
 from ..portal.schema import default_url
+from ..portal.sections import all_fields_section, initial_node, kind_of, sections_for
 from . import warmup
 from .layer_queue import LayerQueue
 from .metadata_panel import MetadataPanel
@@ -97,6 +100,14 @@ def _contents(source: str, spacing: VoxelSpacing) -> VoxelSpacingContents:
         return client.voxel_spacing_contents(spacing.id)
 
 
+def _details(source: str, model: Any) -> Mapping[str, Any]:
+    """A node's details: from the download's JSON files, or one request to the portal."""
+    if _is_local(source):
+        return local_details(model)
+    with PortalClient(source) as client:
+        return fetch_details(client, model)
+
+
 def _run_steps(steps: list[Step]) -> Iterator[tuple[str, list[LayerData] | None, str | None]]:
     """Run reader steps in a worker, yielding each step's layers (or its error)."""
     for step in steps:
@@ -120,6 +131,8 @@ class ExplorerWidget(QWidget):
         self._open_queue: LayerQueue | None = None
         self._photos: dict[str, bytes] = {}
         self._photo_wanted: str | None = None
+        self._details: dict[tuple[str, Any], Mapping[str, Any]] = {}
+        self._details_wanted: tuple[str, Any] | None = None
         self.url_edit = QLineEdit(default_url())
         self.url_edit.setToolTip("A portal GraphQL URL, or a folder of downloaded data")
         self.connect_button = QPushButton("Connect")
@@ -278,9 +291,41 @@ class ExplorerWidget(QWidget):
         model = PortalTree.node_model(item)
         if item is None or model is None:
             return
-        self.metadata.show_fields(item.text(0), _fields_of(model))
+        self._show_metadata(item.text(0), model)
         self._show_key_photo(_key_photo_url(model))
         self._offer(item)
+
+    def _show_metadata(self, title: str, model: Any) -> None:
+        """The node's sections from what its model holds, completed in a worker by one
+        request for its details (kept, so reselecting costs nothing)."""
+        kind = kind_of(model) or ""
+        raw = all_fields_section(_fields_of(model))
+        key = (self.url, model)
+        cached = self._details.get(key)
+        node = cached if cached is not None else initial_node(model)
+        self.metadata.show_sections(title, [*sections_for(kind, node), raw])
+        self.metadata.show_notice()
+        self._details_wanted = key
+        if cached is not None or not has_details(model):
+            return
+        url = self.url
+        self.metadata.show_notice(f"loading details from {url}…")
+
+        def loaded(details: Mapping[str, Any]) -> None:
+            self._details[key] = details
+            if self._details_wanted == key:  # answers for another node are dropped
+                self.metadata.show_sections(
+                    title, [*sections_for(kind, details), raw], keep_state=True
+                )
+                self.metadata.show_notice()
+
+        def failed(exc: BaseException) -> None:
+            if self._details_wanted == key:
+                message = str(exc) or type(exc).__name__
+                where = "" if url in message else f" from {url}"
+                self.metadata.show_notice(f"details unavailable{where}: {message}", error=True)
+
+        self.jobs.start(_details, url, model, returned=loaded, errored=failed)
 
     def _show_key_photo(self, url: str | None) -> None:
         """Show the selected node's key photo, fetched once in a worker and kept."""

@@ -27,6 +27,7 @@ from ..portal.models import (
     VoxelSpacingContents,
     freeze,
 )
+from .details import annotation_metadata, tiltseries_nodes
 
 _ALIGNMENT = re.compile(r"Alignments/(\d+)/")
 
@@ -49,6 +50,22 @@ def _alignment_id(path: str | None) -> int | None:
 def _scalars(doc: dict[str, Any]) -> dict[str, Any]:
     """Top-level scalar fields of a metadata JSON (for the metadata panel)."""
     return {k: v for k, v in doc.items() if not isinstance(v, dict | list)}
+
+
+def _name(meta: dict[str, Any], key: str) -> str | None:
+    """``meta[key]["name"]`` (``organism``, ``cell_type``, ``tissue``), if given."""
+    value = meta.get(key)
+    name = value.get("name") if isinstance(value, dict) else None
+    return str(name) if name else None
+
+
+def _quality(run_dir: Path) -> int | None:
+    """The tilt-series quality of a run's first tilt series, if a file gives it."""
+    for doc in tiltseries_nodes(run_dir):
+        score = doc.get("tiltSeriesQuality")
+        if isinstance(score, int | float) and not isinstance(score, bool):
+            return int(score)
+    return None
 
 
 def _thumbnail(photos: Any, dataset_dir: Path) -> str | None:
@@ -107,15 +124,20 @@ class LocalSource:
             out.append(
                 Dataset(
                     id=_number(folder.name, index),
-                    title=str(meta.get("title") or folder.name),
-                    description=str(meta.get("description") or ""),
-                    organism_name=meta.get("organism", {}).get("name")
-                    if isinstance(meta.get("organism"), dict)
-                    else meta.get("organism_name"),
+                    # The portal's files say ``dataset_title``; ``title`` is kept for
+                    # hand-written ones.
+                    title=str(meta.get("dataset_title") or meta.get("title") or folder.name),
+                    description=str(
+                        meta.get("dataset_description") or meta.get("description") or ""
+                    ),
+                    organism_name=_name(meta, "organism") or meta.get("organism_name"),
+                    cell_name=_name(meta, "cell_type"),
+                    tissue_name=_name(meta, "tissue"),
                     https_prefix=str(folder),
                     run_count=len(runs),
                     key_photo_thumbnail_url=_thumbnail(meta.get("key_photos"), folder),
-                    fields=freeze({"path": str(folder), **_scalars(meta)}),
+                    # Authors, funding and cross-references too, nested as in the file.
+                    fields=freeze({"path": str(folder), **meta}),
                 )
             )
         return out
@@ -158,6 +180,7 @@ class LocalSource:
                     voxel_spacings=tuple(spacings),
                     tomogram_count=sum(v.tomogram_count for v in spacings),
                     annotation_count=annotations,
+                    tilt_series_quality=_quality(run_dir),
                     https_prefix=str(run_dir),
                     fields=freeze({"path": str(run_dir), **_scalars(meta)}),
                 )
@@ -193,7 +216,7 @@ class LocalSource:
         for folder_index, ann_dir in enumerate(sorted((folder / "Annotations").glob("*"))):
             if not ann_dir.is_dir():
                 continue
-            meta = next((_json(p) for p in sorted(ann_dir.glob("*.json"))), {})
+            meta = annotation_metadata(ann_dir)
             alignment = _alignment_id(meta.get("alignment_metadata_path"))
             shapes: dict[str, list[AnnotationFile]] = {}
             for file_index, path in enumerate(annotation_files(folder, None)):

@@ -7,9 +7,12 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
-from . import parse, queries, search
+from . import facets, parse, queries, resolve, search
 from .errors import PortalNotFoundError, PortalResponseError
+from .facets import FacetValue
+from .filters import Filters, dataset_where
 from .models import Dataset, Page, Run, SearchResult, VoxelSpacing, VoxelSpacingContents
+from .resolve import Resolved
 from .schema import default_url
 from .search import SearchHits
 from .transport import RetryPolicy, Transport
@@ -258,6 +261,83 @@ class PortalClient:
         hits = self.search_hits(text, run_limit=run_limit)
         datasets = tuple(d for page in self.iter_datasets_by_id(hits.dataset_ids) for d in page)
         return SearchResult(datasets, hits.runs, hits.run_total, hits.matched_by)
+
+    # -- filters ----------------------------------------------------------------------
+
+    def resolve(
+        self, filters: Filters, *, dataset_id: int | None = None, run_limit: int = SEARCH_RUN_LIMIT
+    ) -> Resolved | None:
+        """Resolve free text and depositions to ids: one request, or none if ``filters``
+        has neither.
+
+        Parameters
+        ----------
+        filters : Filters
+            The filters.
+        dataset_id : int, optional
+            Resolve within one dataset (which of its runs the text names).
+        run_limit : int
+            Runs named like the text to return with a dataset listing.
+        """
+        if dataset_id is None:
+            plan = resolve.plan_datasets(filters, run_limit)
+            if plan is None:
+                return None
+            data = self.transport.execute(*plan)
+            return self._guard(resolve.read_datasets, data, filters)
+        plan = resolve.plan_runs(filters, dataset_id)
+        if plan is None:
+            return None
+        data = self.transport.execute(*plan)
+        return self._guard(resolve.read_runs, data, filters, int(dataset_id))
+
+    def iter_filtered_dataset_pages(
+        self, filters: Filters, resolved: Resolved | None = None
+    ) -> Iterator[Page[Dataset]]:
+        """Datasets matching ``filters``, in id order, a page (one request) at a time.
+
+        ``resolved`` is what :meth:`resolve` gave for these filters (it is resolved
+        here, one request more, when the filters need it and it is not given).
+        """
+        if resolved is None and filters.needs_resolving:
+            resolved = self.resolve(filters)
+        ids = resolved.dataset_ids() if resolved is not None else None
+        if ids is not None and not ids:
+            return
+        yield from self.iter_dataset_pages(dataset_where(filters, ids))
+
+    def iter_filtered_run_pages(
+        self, dataset_id: int, filters: Filters, resolved: Resolved | None = None
+    ) -> Iterator[Page[Run]]:
+        """Runs of one dataset matching ``filters``, by name, a page at a time."""
+        if resolved is None and filters.needs_resolving:
+            resolved = self.resolve(filters, dataset_id=dataset_id)
+        where = resolve.runs_where(filters, dataset_id, resolved)
+        if where is None:
+            return
+        yield from self._pages(queries.runs_page, "runs", where, parse.run)
+
+    def facets(
+        self,
+        filters: Filters,
+        names: Sequence[str] | None = None,
+        resolved: Resolved | None = None,
+    ) -> dict[str, list[FacetValue]]:
+        """For each value of each facet, the number of datasets matching with it.
+
+        Disjunctive: a facet's counts apply every filter but its own. One request
+        for all facets, plus one to resolve free text and depositions when
+        ``resolved`` is not given and the filters need it.
+        """
+        chosen = tuple(names) if names else tuple(f.name for f in facets.FACETS)
+        unknown = [n for n in chosen if n not in facets.FACETS_BY_NAME]
+        if unknown:
+            raise ValueError(f"unknown facet {unknown[0]!r}")
+        if resolved is None and filters.needs_resolving:
+            resolved = self.resolve(filters)
+        variables = facets.facets_variables(filters, resolved, chosen)
+        data = self.transport.execute(facets.facets_query(chosen), variables)
+        return self._guard(facets.read_facets, data, filters, chosen)
 
     # -- paging and checking ----------------------------------------------------------
 

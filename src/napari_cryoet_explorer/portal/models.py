@@ -8,7 +8,7 @@ Sizes and offsets are given in z, y, x order (napari's), unlike the portal's x, 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, Generic, TypeVar, overload
 
@@ -41,7 +41,18 @@ class Dataset:
     key_photo_thumbnail_url: str | None = None
     https_prefix: str | None = None
     run_count: int = 0
+    object_names: tuple[str, ...] = ()
     fields: Fields = _fields()
+
+    @property
+    def related_entries(self) -> tuple[str, ...]:
+        """Accessions in ``relatedDatabaseEntries`` (``EMPIAR-10499``, ``EMD-1234``...)."""
+        return split_entries(self.fields.get("relatedDatabaseEntries"))
+
+    @property
+    def empiar_ids(self) -> tuple[str, ...]:
+        """The dataset's EMPIAR entries."""
+        return tuple(e for e in self.related_entries if e.upper().startswith("EMPIAR-"))
 
 
 @dataclass(frozen=True)
@@ -73,6 +84,7 @@ class Run:
     annotation_count: int = 0
     tilt_series_quality: int | None = None
     https_prefix: str | None = None
+    object_names: tuple[str, ...] = ()
     fields: Fields = _fields()
 
 
@@ -140,7 +152,20 @@ class Annotation:
     ground_truth_status: bool | None = None
     object_count: int | None = None
     shapes: tuple[AnnotationShape, ...] = ()
+    authors: tuple[str, ...] = ()
     fields: Fields = _fields()
+
+    @property
+    def precision(self) -> float | None:
+        """``confidencePrecision``: the share of annotated objects that are real (0-1)."""
+        value = self.fields.get("confidencePrecision")
+        return None if value is None else float(value)
+
+    @property
+    def recall(self) -> float | None:
+        """``confidenceRecall``: the share of real objects that are annotated (0-1)."""
+        value = self.fields.get("confidenceRecall")
+        return None if value is None else float(value)
 
     @property
     def files(self) -> tuple[AnnotationFile, ...]:
@@ -160,6 +185,58 @@ class VoxelSpacingContents:
     def files_for(self, tomogram: Tomogram) -> list[tuple[Annotation, AnnotationFile]]:
         """The annotation files that line up with ``tomogram``."""
         return files_for_tomogram(self.annotations, tomogram)
+
+    def by_alignment(self) -> list[AlignmentGroup]:
+        """Tomograms and annotations grouped by alignment (see :func:`alignment_groups`)."""
+        return alignment_groups(self)
+
+
+@dataclass(frozen=True)
+class AlignmentGroup:
+    """The tomograms of one alignment and the annotations drawn in its frame.
+
+    ``annotations`` keep only their files of this alignment (and files without one,
+    which fit any).
+    """
+
+    alignment_id: int | None
+    tomograms: tuple[Tomogram, ...]
+    annotations: tuple[Annotation, ...]
+
+
+def _only_alignment(annotation: Annotation, alignment_id: int | None) -> Annotation | None:
+    shapes = []
+    for shape in annotation.shapes:
+        kept = tuple(
+            f for f in shape.files if f.alignment_id is None or f.alignment_id == alignment_id
+        )
+        if kept:
+            shapes.append(replace(shape, files=kept))
+    return replace(annotation, shapes=tuple(shapes)) if shapes else None
+
+
+def alignment_groups(contents: VoxelSpacingContents) -> list[AlignmentGroup]:
+    """Tomograms and annotations of a voxel spacing, one group per alignment, in
+    alignment id order (files and tomograms without an alignment id go in every group,
+    as they fit any; with no alignment ids at all there is one group, ``None``)."""
+    ids = {t.alignment_id for t in contents.tomograms} | {
+        f.alignment_id for a in contents.annotations for f in a.files
+    }
+    known: Sequence[int | None] = sorted(i for i in ids if i is not None)
+    groups = []
+    for alignment_id in known or [None]:
+        tomograms = tuple(
+            t
+            for t in contents.tomograms
+            if t.alignment_id is None or alignment_id is None or t.alignment_id == alignment_id
+        )
+        annotations = tuple(
+            kept
+            for a in contents.annotations
+            if (kept := _only_alignment(a, alignment_id) if alignment_id is not None else a)
+        )
+        groups.append(AlignmentGroup(alignment_id, tomograms, annotations))
+    return groups
 
 
 @dataclass(frozen=True)
@@ -207,6 +284,14 @@ class SearchResult:
     runs: tuple[Run, ...] = ()
     run_total: int = 0
     matched_by: Mapping[int, tuple[str, ...]] = _fields()
+
+
+def split_entries(value: Any) -> tuple[str, ...]:
+    """A comma- or semicolon-separated list of accessions or DOIs, as its parts."""
+    if not isinstance(value, str):
+        return ()
+    parts = (p.strip() for p in value.replace(";", ",").split(","))
+    return tuple(p for p in parts if p)
 
 
 def files_for_tomogram(

@@ -44,6 +44,20 @@ def nodes(connection: Node | None) -> list[Node]:
     return [edge["node"] for edge in connection["edges"]]
 
 
+def group_values(node: Node, key: str, path: tuple[str, ...]) -> tuple[str, ...]:
+    """The distinct values at ``path`` in the groups of an aggregate (sorted), e.g. the
+    object names of ``objects: annotationsAggregate { aggregate { groupBy { objectName } } }``."""
+    entries = (node.get(key) or {}).get("aggregate") or []
+    values = set()
+    for entry in entries:
+        value: Any = entry.get("groupBy")
+        for step in path:
+            value = value.get(step) if isinstance(value, Mapping) else None
+        if value is not None:
+            values.add(str(value))
+    return tuple(sorted(values, key=str.lower))
+
+
 def _int_or_none(value: Any) -> int | None:
     return None if value is None else int(value)
 
@@ -71,6 +85,7 @@ def dataset(node: Node) -> Dataset:
         key_photo_thumbnail_url=node.get("keyPhotoThumbnailUrl"),
         https_prefix=node.get("httpsPrefix"),
         run_count=count(node, "runsAggregate"),
+        object_names=group_values(node, "objects", ("annotations", "objectName")),
         fields=scalars("Dataset", node),
     )
 
@@ -100,6 +115,7 @@ def run(node: Node) -> Run:
         annotation_count=count(node, "annotationsAggregate"),
         tilt_series_quality=_int_or_none(quality),
         https_prefix=node.get("httpsPrefix"),
+        object_names=group_values(node, "objects", ("objectName",)),
         fields=scalars("Run", node),
     )
 
@@ -157,6 +173,7 @@ def _annotation(node: Node, shapes: Iterable[AnnotationShape]) -> Annotation:
         ground_truth_status=node.get("groundTruthStatus"),
         object_count=_int_or_none(node.get("objectCount")),
         shapes=tuple(shapes),
+        authors=tuple(str(n.get("name") or "") for n in nodes(node.get("authors"))),
         fields=scalars("Annotation", node),
     )
 

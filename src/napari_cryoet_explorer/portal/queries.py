@@ -15,17 +15,18 @@ COUNT = "{ aggregate { count } }"
 
 @functools.cache
 def dataset_fragment() -> str:
-    """``DatasetFields``: a dataset's scalars and its run count."""
+    """``DatasetFields``: a dataset's scalars, its run count and its annotated objects."""
     return f"""
     fragment DatasetFields on Dataset {{
       {selection("Dataset")}
       runsAggregate {COUNT}
+      objects: runsAggregate {{ aggregate {{ count groupBy {{ annotations {{ objectName }} }} }} }}
     }}"""
 
 
 @functools.cache
 def run_fragment() -> str:
-    """``RunFields``: a run's scalars, voxel spacings and tomogram/annotation counts."""
+    """``RunFields``: a run's scalars, voxel spacings, counts and annotated objects."""
     return f"""
     fragment RunFields on Run {{
       {selection("Run")}
@@ -37,6 +38,7 @@ def run_fragment() -> str:
       }}
       tomogramsAggregate {COUNT}
       annotationsAggregate {COUNT}
+      objects: annotationsAggregate {{ aggregate {{ count groupBy {{ objectName }} }} }}
       tiltseries(first: 1) {{ edges {{ node {{ tiltSeriesQuality }} }} }}
     }}"""
 
@@ -103,7 +105,12 @@ def voxel_spacing_contents() -> str:
                 {selection("AnnotationFile")}
                 annotationShape {{
                   {selection("AnnotationShape")}
-                  annotation {{ {selection("Annotation")} }}
+                  annotation {{
+                    {selection("Annotation")}
+                    authors(first: 50, orderBy: [{{authorListOrder: asc}}]) {{
+                      edges {{ node {{ name orcid }} }}
+                    }}
+                  }}
                 }}
               }} }}
             }}

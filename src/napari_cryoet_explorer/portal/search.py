@@ -8,27 +8,49 @@ then fetched by id, a page at a time.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
 from . import parse
+from .filters import like_within
 from .models import Run
 from .queries import COUNT, run_fragment
 from .schema import checked
 
-# Alias -> where clause on Dataset (``$text`` is the ILIKE pattern). The alias names
-# what matched, as reported in ``SearchResult.matched_by``.
-TEXT_FIELDS: dict[str, str] = {
-    "title": "{title: {_ilike: $text}}",
-    "description": "{description: {_ilike: $text}}",
-    "organism": "{organismName: {_ilike: $text}}",
-    "cell": "{cellName: {_ilike: $text}}",
-    "tissue": "{tissueName: {_ilike: $text}}",
-    "run": "{runs: {name: {_ilike: $text}}}",
-    "object": "{runs: {annotations: {objectName: {_ilike: $text}}}}",
+# Alias -> where clause on Dataset (``"$text"`` stands for the ILIKE pattern). The
+# alias names what matched, as reported in ``SearchResult.matched_by``.
+TEXT_FIELDS: dict[str, dict[str, Any]] = {
+    "title": {"title": {"_ilike": "$text"}},
+    "description": {"description": {"_ilike": "$text"}},
+    "organism": {"organismName": {"_ilike": "$text"}},
+    "cell": {"cellName": {"_ilike": "$text"}},
+    "tissue": {"tissueName": {"_ilike": "$text"}},
+    "run": {"runs": {"name": {"_ilike": "$text"}}},
+    "object": {"runs": {"annotations": {"objectName": {"_ilike": "$text"}}}},
 }
+
+
+def graphql_literal(value: Any) -> str:
+    """A where mapping as a GraphQL input literal; ``"$name"`` strings become variables."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {graphql_literal(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(graphql_literal(v) for v in value) + "]"
+    if isinstance(value, str) and value.startswith("$"):
+        return value
+    return json.dumps(value)
+
+
+def fill(where: Any, values: Mapping[str, Any]) -> Any:
+    """``where`` with ``"$name"`` placeholders replaced by ``values[name]``."""
+    if isinstance(where, dict):
+        return {k: fill(v, values) for k, v in where.items()}
+    if isinstance(where, str) and where.startswith("$"):
+        return values[where[1:]]
+    return where
 
 
 @dataclass(frozen=True)
@@ -44,12 +66,6 @@ class SearchHits:
     run_total: int
 
 
-def like_pattern(text: str) -> str:
-    """``%text%`` with the user's own LIKE wildcards (``%``, ``_``, ``\\``) escaped."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def dataset_id_in(text: str) -> int | None:
     """The dataset id a search text names (``10001``), if it is one."""
     stripped = text.strip()
@@ -60,7 +76,8 @@ def dataset_id_in(text: str) -> int | None:
 def hits_query(with_id: bool) -> str:
     """The matching query: dataset ids per searched field, and runs matching by name."""
     aliases = "\n".join(
-        f"{alias}: datasets(where: {where}) {{ id }}" for alias, where in TEXT_FIELDS.items()
+        f"{alias}: datasets(where: {graphql_literal(where)}) {{ id }}"
+        for alias, where in TEXT_FIELDS.items()
     )
     by_id = "id: datasets(where: {id: {_eq: $id}}) { id }" if with_id else ""
     id_var = ", $id: Int!" if with_id else ""
@@ -81,7 +98,7 @@ def hits_query(with_id: bool) -> str:
 def hits_variables(text: str, run_limit: int) -> tuple[str, dict[str, Any]]:
     """The query and its variables for a search text."""
     dataset_id = dataset_id_in(text)
-    variables: dict[str, Any] = {"text": like_pattern(text.strip()), "runLimit": run_limit}
+    variables: dict[str, Any] = {"text": like_within(text.strip()), "runLimit": run_limit}
     if dataset_id is not None:
         variables["id"] = dataset_id
     return hits_query(dataset_id is not None), variables

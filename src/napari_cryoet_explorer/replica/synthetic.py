@@ -35,7 +35,7 @@ from .synthetic_scale import FIRST_DATASET_ID, portal_entities
 
 GROUND_TRUTH_JSON = "ground_truth.json"
 # Bump when the generated files change, so cached portals are regenerated.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 
 
 @dataclass
@@ -126,37 +126,39 @@ def _generate_with_files(
 ) -> tuple[dict[str, list[Row]], dict[str, Any]]:
     rows = ent.Rows()
     truth: dict[str, Any] = {"version": 1, "runs": {}}
-    dep_id = 1
-    ent.deposition(rows, dep_id, 0)
+    depositions = ent.Depositions(rows, spec.n_datasets)
     for d in range(spec.n_datasets):
         dataset_id = FIRST_DATASET_ID + d
         folder = root / str(dataset_id)
         if folder.exists():
             shutil.rmtree(folder)
+        deposit = depositions.of_dataset(d)
         photos: dict[str, str] = {}
         if spec.key_photos and spec.runs_per_dataset:
             photos = {k: f"{dataset_id}/Images/{k}.png" for k in ("snapshot", "thumbnail")}
         ds_row = ent.dataset(
             rows,
             dataset_id,
-            dep_id,
+            deposit.id,
             d,
             spec.runs_per_dataset,
             key_photos=(photos["snapshot"], photos["thumbnail"]) if photos else None,
         )
-        dates = (ent.iso_date(d), ent.iso_date(d + 30), ent.iso_date(d + 60))
-        writer = RunWriter(root, rows, spec, dataset_id, dep_id, dates)
+        team = ent.dataset_team(d)
+        authors = ent.authors(rows, "DatasetAuthor", "datasetId", dataset_id, team)
+        funding = ent.funding(rows, dataset_id, d)
+        writer = RunWriter(root, rows, spec, dataset_id, d, depositions)
         for r in range(spec.runs_per_dataset):
             name = f"TS_{d * 100 + r + 1:03d}"
             rng = np.random.default_rng([seed, d, r])
-            truth["runs"][f"{dataset_id}/{name}"] = writer.write(name, rng)
+            truth["runs"][f"{dataset_id}/{name}"] = writer.write(name, rng, r)
         # The dataset's key photos are those of its first run's default tomogram.
         for kind, rel in photos.items():
             source = _default_tomograms(truth, dataset_id)[0]["key_photos"][kind]
             (root / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(root / source, root / rel)
-        funding = [r for r in rows.entities["DatasetFunding"] if r["datasetId"] == dataset_id]
-        write_json(folder / "dataset_metadata.json", meta.dataset_metadata(ds_row, funding, photos))
+        doc = meta.dataset_metadata(ds_row, authors, funding, photos)
+        write_json(folder / "dataset_metadata.json", doc)
     return rows.as_dict(), truth
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from . import synthetic_entities as ent
 from .store import Row
 
 # A fixed ``last_updated_at`` (2024-06-01 UTC) so the same seed writes the same files.
@@ -28,15 +27,37 @@ def dates(row: Row) -> dict[str, str]:
     }
 
 
+# Author row field -> key of an ``authors`` entry in the metadata files.
+AUTHOR_KEYS = {
+    "name": "name",
+    "orcid": "ORCID",
+    "primaryAuthorStatus": "primary_author_status",
+    "correspondingAuthorStatus": "corresponding_author_status",
+    "email": "email",
+    "affiliationName": "affiliation_name",
+    "affiliationAddress": "affiliation_address",
+    "affiliationIdentifier": "affiliation_identifier",
+}
+
+
+def people(author_rows: Sequence[Row]) -> list[dict[str, Any]]:
+    """``authors`` entries from author rows, in list order; unknown values are left out."""
+    ordered = sorted(author_rows, key=lambda a: a["authorListOrder"])
+    return [
+        {key: a[field] for field, key in AUTHOR_KEYS.items() if a[field] is not None}
+        for a in ordered
+    ]
+
+
 def dataset_metadata(
-    row: Row, funding: Sequence[Row], key_photos: dict[str, str]
+    row: Row, authors: Sequence[Row], funding: Sequence[Row], key_photos: dict[str, str]
 ) -> dict[str, Any]:
     """``<dataset>/dataset_metadata.json``."""
     return {
         "dataset_identifier": row["id"],
         "dataset_title": row["title"],
         "dataset_description": row["description"],
-        "authors": ent.people(ent.AUTHORS[:2]),
+        "authors": people(authors),
         "cross_references": {
             "publications": row["datasetPublications"],
             "related_database_entries": row["relatedDatabaseEntries"],
@@ -72,6 +93,12 @@ def tiltseries_metadata(name: str, row: Row) -> dict[str, Any]:
         "microscope": {
             "manufacturer": row["microscopeManufacturer"],
             "model": row["microscopeModel"],
+            "additional_info": row["microscopeAdditionalInfo"],
+        },
+        "microscope_optical_setup": {
+            "energy_filter": row["microscopeEnergyFilter"],
+            "phase_plate": row["microscopePhasePlate"],
+            "image_corrector": row["microscopeImageCorrector"],
         },
         "camera": {"manufacturer": row["cameraManufacturer"], "model": row["cameraModel"]},
         "tilt_range": {"min": row["tiltMin"], "max": row["tiltMax"]},
@@ -81,8 +108,11 @@ def tiltseries_metadata(name: str, row: Row) -> dict[str, Any]:
         "total_flux": row["totalFlux"],
         "data_acquisition_software": row["dataAcquisitionSoftware"],
         "tilt_series_quality": row["tiltSeriesQuality"],
+        "related_empiar_entry": row["relatedEmpiarEntry"],
+        "binning_from_frames": row["binningFromFrames"],
         "is_aligned": row["isAligned"],
         "pixel_spacing": row["pixelSpacing"],
+        "size": {"x": row["sizeX"], "y": row["sizeY"], "z": row["sizeZ"]},
         "deposition_id": row["depositionId"],
         "last_updated_at": LAST_UPDATED,
     }
@@ -121,6 +151,7 @@ def alignment_metadata(row: Row, tiltseries_path: str) -> dict[str, Any]:
 
 def tomogram_metadata(
     row: Row,
+    authors: Sequence[Row],
     zarr_rel: str,
     mrc_rel: str,
     key_photos: dict[str, str],
@@ -142,7 +173,7 @@ def tomogram_metadata(
         "is_visualization_default": row["isVisualizationDefault"],
         "offset": {"x": row["offsetX"], "y": row["offsetY"], "z": row["offsetZ"]},
         "affine_transformation_matrix": IDENTITY_4X4,
-        "authors": ent.people(ent.AUTHORS[:1]),
+        "authors": people(authors),
         "tomogram_version": 1,
         "scales": scales,
         "size": {"z": row["sizeZ"], "y": row["sizeY"], "x": row["sizeX"]},
@@ -158,7 +189,7 @@ def tomogram_metadata(
 
 
 def annotation_metadata(
-    row: Row, files: list[dict[str, Any]], alignment_path: str
+    row: Row, authors: Sequence[Row], files: list[dict[str, Any]], alignment_path: str
 ) -> dict[str, Any]:
     """``Annotations/<id>/<object>-1.0.json``: the annotation and its ``files``."""
     return {
@@ -174,13 +205,27 @@ def annotation_metadata(
         "method_type": row["methodType"],
         "annotation_publications": row["annotationPublication"],
         "ground_truth_status": row["groundTruthStatus"],
-        "authors": ent.people(ent.AUTHORS[1:2]),
+        "authors": people(authors),
         "annotation_software": row["annotationSoftware"],
         "version": "1.0",
         "is_curator_recommended": row["isCuratorRecommended"],
+        **_confidence(row),
         "object_count": row["objectCount"],
         "files": files,
         "deposition_id": row["depositionId"],
         "alignment_metadata_path": alignment_path,
         "last_updated_at": LAST_UPDATED,
+    }
+
+
+def _confidence(row: Row) -> dict[str, Any]:
+    """The ``confidence`` block of an annotation that reports one, else nothing."""
+    if row["confidencePrecision"] is None and row["confidenceRecall"] is None:
+        return {}
+    return {
+        "confidence": {
+            "precision": row["confidencePrecision"],
+            "recall": row["confidenceRecall"],
+            "ground_truth_used": row["groundTruthUsed"],
+        }
     }

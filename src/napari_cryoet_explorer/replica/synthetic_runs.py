@@ -4,6 +4,10 @@ For every voxel spacing the run gets a tomogram of the same world content and, p
 object, an annotation whose files hold the object's locations in that spacing's voxels.
 A second alignment adds, at the finest spacing, another tomogram and annotation set
 whose content is moved by the alignment's shift.
+
+What the rows say of how the data was made (microscope, camera, tilt scheme,
+reconstruction, annotation method, ground truth, authors, depositions) varies with the
+dataset and run indices (see :mod:`.synthetic_entities`), never with the seed.
 """
 
 from __future__ import annotations
@@ -59,18 +63,24 @@ class _Placement:
 
 @dataclass
 class RunWriter:
-    """Writes runs of one dataset into ``root`` and adds their rows to ``rows``."""
+    """Writes runs of one dataset, the ``dataset_index``-th, into ``root`` and adds their
+    rows to ``rows``; ``depositions`` says which deposition each row came in."""
 
     root: Path
     rows: ent.Rows
     spec: Preset
     dataset_id: int
-    dep_id: int
-    dates: tuple[str, str, str]
+    dataset_index: int
+    depositions: ent.Depositions
     _alignment_paths: dict[int, str] = field(default_factory=dict)
 
-    def write(self, name: str, rng: np.random.Generator) -> dict[str, Any]:
-        """Write run ``name``; returns its ground truth."""
+    @property
+    def deposit(self) -> ent.Deposit:
+        """The dataset's deposition."""
+        return self.depositions.of_dataset(self.dataset_index)
+
+    def write(self, name: str, rng: np.random.Generator, run_index: int) -> dict[str, Any]:
+        """Write run ``name``, the dataset's ``run_index``-th; returns its ground truth."""
         spec = self.spec
         vs0 = spec.voxel_spacings[0]
         shifts = [np.zeros(3)]
@@ -90,9 +100,10 @@ class RunWriter:
         self._json(
             ent.run_rel(self.dataset_id, name),
             "run_metadata.json",
-            meta.run_metadata(name, self.dep_id),
+            meta.run_metadata(name, self.deposit.id),
         )
-        alignments = self._alignments(run_row, rng, shifts)
+        recon = ent.reconstruction(self.dataset_index, run_index)
+        alignments = self._alignments(run_row, run_index, recon, shifts)
         truth: dict[str, Any] = {
             "dataset_id": self.dataset_id,
             "run": name,
@@ -124,11 +135,11 @@ class RunWriter:
                 if a and k:
                     continue  # the second alignment exists at the finest spacing only
                 place = _Placement(vs_row, align_row, shift, (z, y, x))
-                tomo = self._tomogram(run_row, place, tomo_folder, scene, rng, a)
+                tomo = self._tomogram(run_row, place, tomo_folder, scene, rng, a, recon)
                 tomo_folder += 1
                 truth["tomograms"].append(tomo)
-                for obj in scene.objects:
-                    ann = self._annotation(run_row, place, ann_folder, obj)
+                for j, obj in enumerate(scene.objects):
+                    ann = self._annotation(run_row, place, ann_folder, obj, (run_index, j))
                     ann_folder += 1
                     ann["tomogram_ids"] = [tomo["id"]]
                     truth["annotations"].append(ann)
@@ -139,12 +150,24 @@ class RunWriter:
         return f"{folder}/{name}"
 
     def _alignments(
-        self, run_row: Row, rng: np.random.Generator, shifts: list[np.ndarray]
+        self,
+        run_row: Row,
+        run_index: int,
+        recon: ent.Reconstruction,
+        shifts: list[np.ndarray],
     ) -> list[tuple[Row, np.ndarray]]:
         """The run's tilt series and alignments (rows and metadata files)."""
         name = run_row["name"]
         z, y, x = self.spec.tomogram_shape
-        ts_row = ent.tiltseries(self.rows, run_row, self.dep_id, int(rng.integers(3, 6)), (x, y, z))
+        d = self.dataset_index
+        ts_row = ent.tiltseries(
+            self.rows,
+            run_row,
+            self.deposit.id,
+            ent.tilt_quality(d, run_index),
+            (x, y),
+            ent.imaging(d, run_index),
+        )
         ts_path = self._json(
             ent.tiltseries_rel(self.dataset_id, name, ent.FIRST_FOLDER_ID),
             "tiltseries_metadata.json",
@@ -158,11 +181,12 @@ class RunWriter:
                 self.rows,
                 run_row,
                 self.dataset_id,
-                self.dep_id,
+                self.deposit.id,
                 ts_row["id"],
                 folder_id,
                 (x * vs0, y * vs0, z * vs0),
                 local=a > 0,
+                method=recon.alignment_method,
             )
             self._alignment_paths[row["id"]] = self._json(
                 ent.alignment_rel(self.dataset_id, name, folder_id),
@@ -180,25 +204,30 @@ class RunWriter:
         scene: Scene,
         rng: np.random.Generator,
         alignment_index: int,
+        recon: ent.Reconstruction,
     ) -> dict[str, Any]:
         """A tomogram: row, OME-Zarr, MRC, key photos and metadata; returns its truth."""
         spec = self.spec
         name, spacing, shape = run_row["name"], place.spacing, place.shape
+        portal_standard = bool(place.align_row["isPortalStandard"])
         row = ent.tomogram(
             self.rows,
             run_row,
             place.vs_row,
             self.dataset_id,
-            self.dep_id,
+            self.deposit.id,
             place.align_row["id"],
             folder_id,
             shape,
             processing="denoised" if alignment_index else "raw",
             default=alignment_index == 0 and spacing == spec.voxel_spacings[0],
-            portal_standard=bool(place.align_row["isPortalStandard"]),
+            portal_standard=portal_standard,
+            recon=recon,
             key_photos=spec.key_photos,
-            dates=self.dates,
+            dates=self.deposit.dates,
         )
+        team = ent.CURATORS if portal_standard else ent.tomogram_team(self.dataset_index)
+        authors = ent.authors(self.rows, "TomogramAuthor", "tomogramId", row["id"], team)
         dtype = np.dtype(spec.dtype)
         scale = np.float32(intensity_scale(dtype))
         seed = int(rng.integers(2**31))
@@ -242,7 +271,7 @@ class RunWriter:
                 photos[kind] = f"{images}/key-photo-{kind}.png"
                 write_png(self.root / photos[kind], resize_nearest(photo, width))
         alignment_path = self._alignment_paths[place.align_row["id"]]
-        doc = meta.tomogram_metadata(row, zarr_rel, mrc_rel, photos, alignment_path)
+        doc = meta.tomogram_metadata(row, authors, zarr_rel, mrc_rel, photos, alignment_path)
         self._json(folder, "tomogram_metadata.json", doc)
         return {
             "id": row["id"],
@@ -259,22 +288,18 @@ class RunWriter:
         }
 
     def _annotation(
-        self, run_row: Row, place: _Placement, folder_id: int, obj: SceneObject
+        self,
+        run_row: Row,
+        place: _Placement,
+        folder_id: int,
+        obj: SceneObject,
+        index: tuple[int, int],
     ) -> dict[str, Any]:
-        """An annotation of ``obj``: rows, point file, mask and metadata; returns its truth."""
+        """An annotation of ``obj``, the run's ``k``-th object (``index`` is the run and
+        object indices): rows, point file, mask and metadata; returns its truth."""
         spec = self.spec
         spacing, align_id = place.spacing, place.align_row["id"]
-        row = ent.annotation(
-            self.rows,
-            run_row,
-            place.vs_row,
-            self.dataset_id,
-            self.dep_id,
-            folder_id,
-            obj.name,
-            len(obj.centres),
-            dates=self.dates,
-        )
+        row, authors = self._annotation_rows(run_row, place, folder_id, obj, index)
         folder = ent.annotation_rel(self.dataset_id, run_row["name"], spacing, folder_id)
         prefix = f"{folder}/{ent.slug(obj.name)}-1.0"
         shapes: dict[str, Row] = {}
@@ -329,7 +354,7 @@ class RunWriter:
             if spec.write_mrc:
                 add(obj.mask_type, f"{mask_rel}.mrc", "mrc", False)
 
-        doc = meta.annotation_metadata(row, files, self._alignment_paths[align_id])
+        doc = meta.annotation_metadata(row, authors, files, self._alignment_paths[align_id])
         metadata_rel = self._json(folder, f"{ent.slug(obj.name)}-1.0.json", doc)
         return {
             "id": row["id"],
@@ -340,3 +365,37 @@ class RunWriter:
             "metadata": metadata_rel,
             "files": [{k: f[k] for k in ("path", "shape", "format")} for f in files],
         }
+
+    def _annotation_rows(
+        self,
+        run_row: Row,
+        place: _Placement,
+        folder_id: int,
+        obj: SceneObject,
+        index: tuple[int, int],
+    ) -> tuple[Row, list[Row]]:
+        """The annotation row and its author rows: method, ground truth, confidence and
+        deposition vary with the dataset, run and object."""
+        d, (r, k) = self.dataset_index, index
+        profile = ent.annotation_profile(d, r, k)
+        team = ent.annotation_team(d, k, profile)
+        deposit = self.deposit
+        if ent.annotation_only(r, k):
+            deposit = self.depositions.annotation_only(d)
+            team = deposit.team
+        row = ent.annotation(
+            self.rows,
+            run_row,
+            place.vs_row,
+            self.dataset_id,
+            deposit.id,
+            folder_id,
+            obj.name,
+            len(obj.centres),
+            method_type=profile.method_type,
+            ground_truth=profile.ground_truth,
+            scores=ent.confidence(d, r, k) if profile.confidence else None,
+            dates=deposit.dates,
+        )
+        authors = ent.authors(self.rows, "AnnotationAuthor", "annotationId", row["id"], team)
+        return row, authors

@@ -1,9 +1,12 @@
 """Portal-scale metadata: hundreds of datasets and tens of thousands of runs, no files.
 
 The shape of the real portal: one dataset much larger than the rest, runs with one or
-two voxel spacings, a tomogram per spacing and a few annotations per run, each with its
-shapes and files. Paths follow the portal's layout but nothing is written to disk.
-Tomogram and annotation authors are left out to keep the store small.
+two voxel spacings, a tomogram per spacing (and on some runs a second, portal-standard
+alignment with its own tomogram) and a few annotations per run, each with its shapes and
+files. Imaging, processing, annotation methods, depositions and authors vary as in the
+file-writing presets (:mod:`.synthetic_entities`). Paths follow the portal's layout but
+nothing is written to disk. Tomogram and annotation authors are left out to keep the
+store small.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ SHAPE_CYCLE = [
     ["SegmentationMask", "Mesh"],
     ["Point"],
 ]
-METHODS = ["manual", "automated", "hybrid"]
+OBJECT_NAMES = list(ent.OBJECTS)
 
 
 def split_runs(total: int, parts: int, rng: np.random.Generator) -> list[int]:
@@ -87,77 +90,153 @@ def _portal_entities(spec: Preset, rng: np.random.Generator) -> dict[str, list[R
     if not spec.total_runs:
         others = [max(1, spec.runs_per_dataset)] * (n - 1)
     sizes = [largest, *others]
-    objects = list(ent.OBJECTS)
-    z, y, x = spec.tomogram_shape
+    depositions = ent.Depositions(rows, n)
     for d in range(n):
-        dep_id = d // DATASETS_PER_DEPOSITION + 1
-        if d % DATASETS_PER_DEPOSITION == 0:
-            ent.deposition(rows, dep_id, d // DATASETS_PER_DEPOSITION)
+        deposit = depositions.of_dataset(d)
         dataset_id = FIRST_DATASET_ID + d
-        dates = (ent.iso_date(d), ent.iso_date(d + 30), ent.iso_date(d + 60))
-        ent.dataset(rows, dataset_id, dep_id, d, sizes[d])
-        base = spec.voxel_spacings[d % len(spec.voxel_spacings)]
+        ent.dataset(rows, dataset_id, deposit.id, d, sizes[d])
+        ent.authors(rows, "DatasetAuthor", "datasetId", dataset_id, ent.dataset_team(d))
+        ent.funding(rows, dataset_id, d)
         qualities = rng.integers(1, 6, sizes[d])
         for r in range(sizes[d]):
-            run_row = ent.run(rows, dataset_id, f"TS_{r + 1:04d}")
-            ts = ent.tiltseries(rows, run_row, dep_id, int(qualities[r]), (x, y, z))
-            volume = (x * base, y * base, z * base)
-            align = ent.alignment(
-                rows, run_row, dataset_id, dep_id, ts["id"], ent.FIRST_FOLDER_ID, volume
-            )
-            spacings = [base, base * 2] if r % 4 == 0 else [base]
-            folder = ent.FIRST_FOLDER_ID
-            for k, spacing in enumerate(spacings):
-                vs_row = ent.voxel_spacing(rows, run_row, dataset_id, spacing)
-                f = 2**k
-                ent.tomogram(
-                    rows,
-                    run_row,
-                    vs_row,
-                    dataset_id,
-                    dep_id,
-                    align["id"],
-                    ent.FIRST_FOLDER_ID + k,
-                    (-(-z // f), -(-y // f), -(-x // f)),
-                    default=k == 0,
-                    key_photos=False,
-                    authors=False,
-                    dates=dates,
-                )
-                if k:
-                    continue
-                for a in range(1 + r % 3):
-                    obj = objects[(d + r + a) % len(objects)]
-                    method = METHODS[(d + a) % len(METHODS)]
-                    ann = ent.annotation(
-                        rows,
-                        run_row,
-                        vs_row,
-                        dataset_id,
-                        dep_id,
-                        folder,
-                        obj,
-                        10 + (r * 7 + a) % 90,
-                        method_type=method,
-                        ground_truth=method == "manual",
-                        authors=False,
-                        dates=dates,
-                    )
-                    prefix = (
-                        f"{ent.annotation_rel(dataset_id, run_row['name'], spacing, folder)}"
-                        f"/{ent.slug(obj)}-1.0"
-                    )
-                    folder += 1
-                    for shape_type in SHAPE_CYCLE[(r + a) % len(SHAPE_CYCLE)]:
-                        shape_row = ent.annotation_shape(rows, ann, shape_type)
-                        for suffix, fmt in SHAPE_FILES[shape_type]:
-                            ent.annotation_file(
-                                rows,
-                                shape_row,
-                                vs_row,
-                                align["id"],
-                                f"{prefix}_{suffix}.{fmt}",
-                                fmt,
-                                default=fmt != "mrc",
-                            )
+            _run(rows, spec, depositions, d, r, int(qualities[r]))
     return rows.as_dict()
+
+
+def _run(
+    rows: ent.Rows, spec: Preset, depositions: ent.Depositions, d: int, r: int, quality: int
+) -> None:
+    """Rows of the ``r``-th run of the ``d``-th dataset."""
+    z, y, x = spec.tomogram_shape
+    dataset_id = FIRST_DATASET_ID + d
+    deposit = depositions.of_dataset(d)
+    dep_id, dates = deposit.id, deposit.dates
+    run_row = ent.run(rows, dataset_id, f"TS_{r + 1:04d}")
+    ts = ent.tiltseries(rows, run_row, dep_id, quality, (x, y), ent.imaging(d, r))
+    base = spec.voxel_spacings[d % len(spec.voxel_spacings)]
+    volume = (x * base, y * base, z * base)
+    recon = ent.reconstruction(d, r)
+    align = ent.alignment(
+        rows,
+        run_row,
+        dataset_id,
+        dep_id,
+        ts["id"],
+        ent.FIRST_FOLDER_ID,
+        volume,
+        method=recon.alignment_method,
+    )
+    spacings = [base, base * 2] if r % 4 == 0 else [base]
+    vs_rows = [ent.voxel_spacing(rows, run_row, dataset_id, s) for s in spacings]
+    for k, vs_row in enumerate(vs_rows):
+        f = 2**k
+        ent.tomogram(
+            rows,
+            run_row,
+            vs_row,
+            dataset_id,
+            dep_id,
+            align["id"],
+            ent.FIRST_FOLDER_ID + k,
+            (-(-z // f), -(-y // f), -(-x // f)),
+            default=k == 0,
+            recon=recon,
+            key_photos=False,
+            dates=dates,
+        )
+    if two_alignments(r):
+        _portal_standard(rows, run_row, vs_rows[0], d, dep_id, ts["id"], volume, spec, dates)
+    _annotations(rows, run_row, vs_rows[0], depositions, d, r, align["id"])
+
+
+def two_alignments(run_index: int) -> bool:
+    """Whether a run also has the portal's own (portal-standard) alignment and tomogram."""
+    return run_index % 5 == 2
+
+
+def _portal_standard(
+    rows: ent.Rows,
+    run_row: Row,
+    vs_row: Row,
+    d: int,
+    dep_id: int,
+    tiltseries_id: int,
+    volume: tuple[float, float, float],
+    spec: Preset,
+    dates: tuple[str, str, str],
+) -> None:
+    """A second, portal-standard alignment with its tomogram at the finest spacing."""
+    dataset_id = FIRST_DATASET_ID + d
+    align = ent.alignment(
+        rows,
+        run_row,
+        dataset_id,
+        dep_id,
+        tiltseries_id,
+        ent.FIRST_FOLDER_ID + 1,
+        volume,
+        local=True,
+    )
+    ent.tomogram(
+        rows,
+        run_row,
+        vs_row,
+        dataset_id,
+        dep_id,
+        align["id"],
+        ent.FIRST_FOLDER_ID + 2,
+        spec.tomogram_shape,
+        processing="denoised",
+        default=False,
+        portal_standard=True,
+        key_photos=False,
+        dates=dates,
+    )
+
+
+def _annotations(
+    rows: ent.Rows,
+    run_row: Row,
+    vs_row: Row,
+    depositions: ent.Depositions,
+    d: int,
+    r: int,
+    alignment_id: int,
+) -> None:
+    """One to three annotations of a run, each with its shapes and files."""
+    dataset_id = FIRST_DATASET_ID + d
+    spacing = float(vs_row["voxelSpacing"])
+    folder = ent.FIRST_FOLDER_ID
+    for a in range(1 + r % 3):
+        obj = OBJECT_NAMES[(d + r + a) % len(OBJECT_NAMES)]
+        profile = ent.annotation_profile(d, r, a)
+        only = ent.annotation_only(r, a)
+        deposit = depositions.annotation_only(d) if only else depositions.of_dataset(d)
+        ann = ent.annotation(
+            rows,
+            run_row,
+            vs_row,
+            dataset_id,
+            deposit.id,
+            folder,
+            obj,
+            10 + (r * 7 + a) % 90,
+            method_type=profile.method_type,
+            ground_truth=profile.ground_truth,
+            scores=ent.confidence(d, r, a) if profile.confidence else None,
+            dates=deposit.dates,
+        )
+        prefix = f"{ent.annotation_rel(dataset_id, run_row['name'], spacing, folder)}/{ent.slug(obj)}-1.0"
+        folder += 1
+        for shape_type in SHAPE_CYCLE[(r + a) % len(SHAPE_CYCLE)]:
+            shape_row = ent.annotation_shape(rows, ann, shape_type)
+            for suffix, fmt in SHAPE_FILES[shape_type]:
+                ent.annotation_file(
+                    rows,
+                    shape_row,
+                    vs_row,
+                    alignment_id,
+                    f"{prefix}_{suffix}.{fmt}",
+                    fmt,
+                    default=fmt != "mrc",
+                )

@@ -1,0 +1,199 @@
+"""Free text and depositions, resolved to dataset (and run) ids in one request.
+
+Both match through several relations at once (a text in a title, or a run name, or an
+object name; a deposition of the dataset, or of one of its annotations or tomograms),
+and the schema has no ``_or``: each alternative is an aliased root field that selects
+ids only, and their union is taken here. The filters' other conditions then apply as
+one ``where`` clause with ``id: {_in: ...}``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from . import parse
+from .filters import Filters, Where, conditions, like_within, run_where, where_for
+from .models import Run
+from .queries import COUNT, run_fragment
+from .schema import checked
+from .search import TEXT_FIELDS, dataset_id_in, fill
+
+# Alias -> where clause on Dataset holding a deposition's data; ``$deps`` its ids.
+DEPOSITION_FIELDS: dict[str, Where] = {
+    "dataset": {"depositionId": {"_in": "$deps"}},
+    "annotations": {"runs": {"annotations": {"depositionId": {"_in": "$deps"}}}},
+    "tomograms": {"runs": {"tomograms": {"depositionId": {"_in": "$deps"}}}},
+}
+# What a text matches within one dataset's runs.
+RUN_TEXT_FIELDS: dict[str, Where] = {
+    "name": {"name": {"_ilike": "$text"}},
+    "object": {"annotations": {"objectName": {"_ilike": "$text"}}},
+}
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """Dataset ids that the text and the depositions match, each on its own.
+
+    ``None`` means "not filtered" (no text, or no deposition given).
+    """
+
+    text: frozenset[int] | None = None
+    deposition: frozenset[int] | None = None
+    matched_by: Mapping[int, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    runs: tuple[Run, ...] = ()
+    run_total: int = 0
+    run_ids: frozenset[int] | None = None  # within one dataset: runs the text matches
+
+    def dataset_ids(self, *, deposition: bool = True, text: bool = True) -> set[int] | None:
+        """The ids both parts allow (None when neither filters); leave one out for
+        the counts of its own facet."""
+        parts = [p for p, keep in ((self.text, text), (self.deposition, deposition)) if keep]
+        chosen = [set(p) for p in parts if p is not None]
+        if not chosen:
+            return None
+        return set.intersection(*chosen)
+
+
+@functools.cache
+def ids_query(aliases: tuple[tuple[str, str, str], ...], with_runs: bool) -> str:
+    """A query of id lists, one per ``(alias, root field, where type)``, each with its
+    own ``$w_<alias>`` variable; with ``with_runs``, the runs a text names too."""
+    variables = [f"$w_{a}: {t}!" for a, _r, t in aliases]
+    roots = [f"{a}: {r}(where: $w_{a}) {{ id }}" for a, r, _t in aliases]
+    runs = ""
+    if with_runs:
+        variables += ["$runWhere: RunWhereClause!", "$runLimit: Int!"]
+        runs = f"""
+          runTotal: runsAggregate(where: $runWhere) {COUNT}
+          runs(where: $runWhere,
+               orderBy: [{{dataset: {{id: asc}}}}, {{name: asc}}, {{id: asc}}],
+               limitOffset: {{limit: $runLimit}}) {{ ...RunFields }}"""
+    fragment = run_fragment() if with_runs else ""
+    return checked(
+        f"""
+        query Resolve({", ".join(variables)}) {{
+          {" ".join(roots)}
+          {runs}
+        }}
+        {fragment}"""
+    )
+
+
+@dataclass
+class _Plan:
+    aliases: list[tuple[str, str, str]] = field(default_factory=list)
+    variables: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, alias: str, root: str, where_type: str, where: Where) -> None:
+        self.aliases.append((alias, root, where_type))
+        self.variables[f"w_{alias}"] = where
+
+
+def plan_datasets(f: Filters, run_limit: int) -> tuple[str, dict[str, Any]] | None:
+    """The resolving query for a dataset listing, or None if ``f`` needs none."""
+    if not f.needs_resolving:
+        return None
+    plan = _Plan()
+    values = {"text": like_within(f.search), "deps": list(f.deposition_ids)}
+    if f.search:
+        for alias, clause in TEXT_FIELDS.items():
+            plan.add(f"t_{alias}", "datasets", "DatasetWhereClause", fill(clause, values))
+        dataset_id = dataset_id_in(f.search)
+        if dataset_id is not None:
+            plan.add("t_id", "datasets", "DatasetWhereClause", {"id": {"_eq": dataset_id}})
+    for alias, clause in DEPOSITION_FIELDS.items():
+        if f.deposition_ids:
+            plan.add(f"d_{alias}", "datasets", "DatasetWhereClause", fill(clause, values))
+    with_runs = bool(f.search)
+    if with_runs:
+        # Runs named like the text, that also match the other run-level filters.
+        rest = where_for("run", conditions(f.without("search", "deposition_ids")))
+        plan.variables["runWhere"] = {**rest, "name": {"_ilike": values["text"]}}
+        plan.variables["runLimit"] = run_limit
+    return ids_query(tuple(plan.aliases), with_runs), plan.variables
+
+
+def plan_runs(f: Filters, dataset_id: int) -> tuple[str, dict[str, Any]] | None:
+    """The resolving query for the runs of one dataset, or None if ``f`` needs none.
+
+    A text that matches the dataset itself (its title, organism...) matches all its
+    runs; otherwise the runs it names or whose objects it names.
+    """
+    if not f.needs_resolving:
+        return None
+    plan = _Plan()
+    values = {"text": like_within(f.search), "deps": list(f.deposition_ids)}
+    own = {"id": {"_eq": int(dataset_id)}}
+    if f.search:
+        for alias, clause in TEXT_FIELDS.items():
+            if alias in ("run", "object"):
+                continue
+            where = {**fill(clause, values), **own}
+            plan.add(f"t_{alias}", "datasets", "DatasetWhereClause", where)
+        for alias, clause in RUN_TEXT_FIELDS.items():
+            where = {**fill(clause, values), "datasetId": {"_eq": int(dataset_id)}}
+            plan.add(f"r_{alias}", "runs", "RunWhereClause", where)
+    for alias, clause in DEPOSITION_FIELDS.items():
+        if f.deposition_ids:
+            where = {**fill(clause, values), **own}
+            plan.add(f"d_{alias}", "datasets", "DatasetWhereClause", where)
+    return ids_query(tuple(plan.aliases), False), plan.variables
+
+
+def read_datasets(data: Mapping[str, Any], f: Filters) -> Resolved:
+    """:class:`Resolved` from the answer to :func:`plan_datasets`' query."""
+    matched: dict[int, list[str]] = {}
+    deposition: set[int] = set()
+    for alias, nodes in data.items():
+        if alias.startswith("t_"):
+            for node in nodes:
+                matched.setdefault(int(node["id"]), []).append(alias[2:])
+        elif alias.startswith("d_"):
+            deposition.update(int(n["id"]) for n in nodes)
+    runs = tuple(parse.run(n) for n in data.get("runs") or ())
+    return Resolved(
+        text=frozenset(matched) if f.search else None,
+        deposition=frozenset(deposition) if f.deposition_ids else None,
+        matched_by=MappingProxyType({k: tuple(v) for k, v in sorted(matched.items())}),
+        runs=runs,
+        run_total=parse.count(data, "runTotal") if "runTotal" in data else 0,
+    )
+
+
+def read_runs(data: Mapping[str, Any], f: Filters, dataset_id: int) -> Resolved:
+    """:class:`Resolved` from the answer to :func:`plan_runs`' query."""
+    whole = any(data[a] for a in data if a.startswith("t_"))
+    run_ids = {int(n["id"]) for a in data if a.startswith("r_") for n in data[a]}
+    deposition = {int(n["id"]) for a in data if a.startswith("d_") for n in data[a]}
+    text: frozenset[int] | None = None
+    if f.search:
+        text = frozenset({dataset_id}) if whole or run_ids else frozenset()
+    return Resolved(
+        text=text,
+        deposition=frozenset(deposition) if f.deposition_ids else None,
+        run_ids=None if (not f.search or whole) else frozenset(run_ids),
+    )
+
+
+def runs_where(f: Filters, dataset_id: int, resolved: Resolved | None) -> Where | None:
+    """The runs of ``dataset_id`` matching ``f``; None when nothing can match."""
+    ids: Sequence[int] | None = None
+    if resolved is not None:
+        allowed = resolved.dataset_ids()
+        if allowed is not None and dataset_id not in allowed:
+            return None
+        ids = [dataset_id]
+    where = run_where(f, dataset_id, ids)
+    if resolved is not None and resolved.run_ids is not None:
+        mine = set(resolved.run_ids)
+        if f.run_ids:
+            mine &= set(f.run_ids)
+        if not mine:
+            return None
+        where["id"] = {"_in": sorted(mine)}
+    return where
