@@ -23,7 +23,12 @@ TIMEOUT = 30_000
 
 
 @pytest.fixture
-def widget(make_napari_viewer: Callable[..., Any], qtbot: Any) -> Iterator[ExplorerWidget]:
+def widget(
+    make_napari_viewer: Callable[..., Any],
+    qtbot: Any,
+    replica_factory: Callable[..., ReplicaServer],
+) -> Iterator[ExplorerWidget]:
+    # Depending on replica_factory keeps the test's replicas up until the widget's jobs end.
     viewer = make_napari_viewer()
     w = ExplorerWidget(viewer)
     qtbot.addWidget(w)
