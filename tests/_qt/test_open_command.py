@@ -11,6 +11,7 @@ import pytest
 from imageio.v3 import imread
 
 from napari_cryoet_explorer._qt.launch import parse_target, portal_layers
+from napari_cryoet_explorer.portal.errors import PortalNotFoundError
 from napari_cryoet_explorer.replica.server import ReplicaServer
 from napari_cryoet_explorer.replica.synthetic import GeneratedPortal
 
@@ -39,6 +40,13 @@ def test_portal_layers_at_a_voxel_spacing(tiny_replica: ReplicaServer) -> None:
     layers = portal_layers(tiny_replica.url, "10000/TS_002/20")
     assert layers[0][2] == "image"
     assert all(tuple(kw["scale"]) == (20.0, 20.0, 20.0) for _, kw, _ in layers)
+
+
+def test_open_names_what_is_missing(tiny_replica: ReplicaServer) -> None:
+    with pytest.raises(PortalNotFoundError, match="no dataset 99999"):
+        portal_layers(tiny_replica.url, "99999/TS_001")
+    with pytest.raises(PortalNotFoundError, match="no run 'TS_999' in dataset 10000"):
+        portal_layers(tiny_replica.url, "10000/TS_999")
 
 
 @needs_display

@@ -134,3 +134,50 @@ def test_split_target() -> None:
     assert split_target(None) == (None, None, None)
     assert split_target("10000/") == (10000, None, None)
     assert split_target("10000/TS_001/VoxelSpacing13.480") == (10000, "TS_001", 13.48)
+
+
+@pytest.mark.parametrize(
+    ("target", "words"),
+    [
+        ("10000//13.48", "the run name is empty"),
+        ("/10000", "starts with '/'"),
+        ("10000/TS_001//", "empty"),
+        ("-5", "abc"),
+    ],
+)
+def test_malformed_targets_are_named(
+    target: str, words: str, tiny_replica: ReplicaServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["ls", "--url", tiny_replica.url, target]) == 2
+    err = capsys.readouterr().err
+    assert target in err and err.count("\n") == 1
+    if words != "abc":
+        assert words in err
+
+
+def test_missing_dataset_is_said_before_missing_run(
+    tiny_replica: ReplicaServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["ls", "--url", tiny_replica.url, "99999/TS_001"]) == 1
+    assert "no dataset 99999" in capsys.readouterr().err
+    assert main(["ls", "--url", tiny_replica.url, "10000/TS_999"]) == 1
+    assert "no run 'TS_999' in dataset 10000" in capsys.readouterr().err
+
+
+def test_a_closed_pipe_ends_quietly(tiny_replica: ReplicaServer) -> None:
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "napari_cryoet_explorer.cli", "ls", "--url", tiny_replica.url]
+    for target in ("10000/TS_001/10", "10000"):
+        with subprocess.Popen(
+            [*command, target, "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        ) as child:
+            assert child.stdout is not None and child.stderr is not None
+            # Hang up before the answer is written (as `| head` does once it has enough):
+            # every write meets a pipe without a reader.
+            child.stdout.close()
+            err = child.stderr.read().decode()
+            code = child.wait(timeout=60)
+        assert "Traceback" not in err and "BrokenPipe" not in err, err
+        assert code in (0, 141)  # done, or ended by the closed pipe as `head` expects

@@ -586,3 +586,41 @@ def test_portal_preset_writes_metadata_only(tmp_path: Path) -> None:
     assert store.counts()["Dataset"] == 5 and store.counts()["Run"] == 40
     assert len(store.children("Run", "datasetId", 10000)) == 20
     assert portal.ground_truth == {}
+
+
+def test_rows_vary_as_the_portal_does(
+    tiny_portal: GeneratedPortal, portal_scale_store: Store
+) -> None:
+    e = tiny_portal.entities
+    # Depositions: each dataset's own, and one that brought annotations only.
+    types: dict[int, set[str]] = {}
+    for t in e["DepositionType"]:
+        types.setdefault(t["depositionId"], set()).add(t["type"])
+    assert {d["depositionId"] for d in e["Dataset"]} < set(types)
+    assert {"annotation"} in types.values()
+    annotation_only = [i for i, kinds in types.items() if kinds == {"annotation"}]
+    assert any(a["depositionId"] in annotation_only for a in e["Annotation"])
+    # Confidence measured on some annotations only, as percentages.
+    precision = [a["confidencePrecision"] for a in e["Annotation"]]
+    measured = [p for p in precision if p is not None]
+    assert measured and None in precision and all(1 < p <= 100 for p in measured)
+    assert {a["groundTruthStatus"] for a in e["Annotation"]} == {True, False}
+    assert len({a["methodType"] for a in e["Annotation"]}) >= 2
+    # Authors with ORCIDs, funding, archive entries; two organisms.
+    assert all(a["orcid"] for a in e["DatasetAuthor"]) and e["DatasetFunding"]
+    assert any("EMPIAR-" in (d["relatedDatabaseEntries"] or "") for d in e["Dataset"])
+    assert len({d["organismName"] for d in e["Dataset"]}) == 2
+
+    # The portal preset spreads every filterable value.
+    def spread(type_name: str, name: str) -> set[Any]:
+        return {r[name] for r in portal_scale_store.rows(type_name)}
+
+    assert len(spread("Dataset", "organismName")) >= 6
+    assert spread("Annotation", "methodType") == {"manual", "automated", "hybrid"}
+    assert spread("Tiltseries", "tiltSeriesQuality") == {1, 2, 3, 4, 5}
+    assert len(spread("Tiltseries", "cameraManufacturer")) >= 3
+    assert len(spread("Tiltseries", "microscopeManufacturer")) >= 3
+    assert len(spread("Tiltseries", "tiltRange")) >= 4
+    assert len(spread("Tomogram", "reconstructionMethod")) >= 3
+    assert spread("Tomogram", "fiducialAlignmentStatus") == {"FIDUCIAL", "NON_FIDUCIAL"}
+    assert len(spread("Deposition", "id")) >= 50

@@ -143,13 +143,15 @@ class PortalClient:
         Raises
         ------
         PortalNotFoundError
-            The dataset has no run of that name.
+            There is no such dataset (said first: one more request on that path only),
+            or the dataset has no run of that name.
         """
         where = {"datasetId": {"_eq": int(dataset_id)}, "name": {"_eq": run_name}}
         found = [
             r for page in self._pages(queries.runs_page, "runs", where, parse.run) for r in page
         ]
         if not found:
+            self.dataset(dataset_id)  # raises "no dataset" when that is what is missing
             raise PortalNotFoundError(
                 f"no run {run_name!r} in dataset {dataset_id} at {self.url}", url=self.url
             )

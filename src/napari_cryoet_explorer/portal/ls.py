@@ -19,7 +19,7 @@ from dataclasses import replace
 from typing import Any, TextIO
 
 from .client import PortalClient
-from .errors import PortalError, PortalNotFoundError
+from .errors import PortalError
 from .facets import FACETS_BY_NAME, FacetValue
 from .filters import (
     Filters,
@@ -280,20 +280,11 @@ def collect(
         if not runs:
             client.dataset(dataset_id)  # tell "no such dataset" from "nothing matches"
         return run_rows(runs)
-    run = _run(client, dataset_id, run_name)
+    run = client.run(dataset_id, run_name)
     if spacing is None:
         return voxel_spacing_rows(run.voxel_spacings)
     contents = client.voxel_spacing_contents(client.find_voxel_spacing(run, spacing).id)
     return contents_rows(contents, f)
-
-
-def _run(client: PortalClient, dataset_id: int, run_name: str) -> Run:
-    """The run, or the error that names what is missing: the dataset, or the run."""
-    try:
-        return client.run(dataset_id, run_name)
-    except PortalNotFoundError:
-        client.dataset(dataset_id)  # raises "no dataset" when that is what is missing
-        raise
 
 
 # -- output -----------------------------------------------------------------------
@@ -325,7 +316,8 @@ def _spacings(values: Iterable[float]) -> str:
 
 
 def _score(value: float | None) -> str:
-    return NOT_AVAILABLE if value is None else f"{value:.2f}"
+    """A precision or recall: the portal gives percentages, NA where none was measured."""
+    return NOT_AVAILABLE if value is None else f"{value:g}%"
 
 
 def _listing(values: list[str], limit: int = 4) -> str:

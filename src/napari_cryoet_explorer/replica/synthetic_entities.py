@@ -300,9 +300,10 @@ def annotation_profile(dataset_index: int, run_index: int, k: int) -> Annotation
 
 
 def confidence(dataset_index: int, run_index: int, k: int) -> tuple[float, float]:
-    """Precision and recall of an annotation that reports them."""
+    """Precision and recall (percent, as the portal gives them) of an annotation that
+    reports them."""
     i = dataset_index * 7 + run_index * 3 + k
-    return round(0.7 + (i % 6) * 0.05, 2), round(0.65 + ((i // 2) % 7) * 0.05, 2)
+    return 70.0 + (i % 6) * 5.0, 65.0 + ((i // 2) % 7) * 5.0
 
 
 def annotation_only(run_index: int, k: int) -> bool:
