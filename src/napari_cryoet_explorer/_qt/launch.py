@@ -40,9 +40,17 @@ def run_layers(
 
 def portal_layers(url: str | None, target: str) -> list[Any]:
     """LayerData for ``DATASET_ID/RUN_NAME[/VOXEL_SPACING]``."""
+    return portal_run(url, target)[0]
+
+
+def portal_run(url: str | None, target: str) -> tuple[list[Any], Run, float, Tomogram]:
+    """LayerData for ``DATASET_ID/RUN_NAME[/VOXEL_SPACING]``, with the run, the voxel
+    spacing and the tomogram they show (for the dock to select)."""
     dataset_id, run_name, spacing = parse_target(target)
     with PortalClient(url) as client:
-        return run_layers(client, client.run(dataset_id, run_name), spacing)[0]
+        run = client.run(dataset_id, run_name)
+        layers, tomogram = run_layers(client, run, spacing)
+    return layers, run, tomogram.voxel_spacing, tomogram
 
 
 def dock_explorer(viewer: napari.Viewer, url: str | None) -> ExplorerWidget:
@@ -70,7 +78,8 @@ def settle(widget: ExplorerWidget, timeout_s: float = 60.0) -> None:
     end = time.monotonic() + timeout_s
     while time.monotonic() < end:
         QApplication.processEvents()
-        if not widget.jobs.busy and all(layer.loaded for layer in widget.viewer.layers):
+        idle = not widget.jobs.busy and not widget.revealing
+        if idle and all(layer.loaded for layer in widget.viewer.layers):
             break
         time.sleep(0.01)
     for _ in range(10):
@@ -114,13 +123,16 @@ def run_open(target: str, url: str | None = None, screenshot_path: str | None = 
     import napari
 
     # Read the portal first: a bad target or an unreachable portal fails before any window.
-    layers = None if Path(target).exists() else portal_layers(url, target)
+    opened = None if Path(target).exists() else portal_run(url, target)
     viewer = napari.Viewer(title="napari-cryoet-explorer", show=True)
     widget = dock_explorer(viewer, url)
-    if layers is None:
+    if opened is None:
         viewer.open(target, plugin=PLUGIN)
     else:
+        layers, run, spacing, tomogram = opened
         add_layers(viewer, layers)
+        # The dock shows what was loaded: its run expanded, the tomogram selected.
+        widget.reveal(run.dataset_id, run.name, spacing, tomogram.id)
     image = next((layer for layer in viewer.layers if type(layer).__name__ == "Image"), None)
     show_slab(viewer, float(image.scale[0]) if image is not None else None)
     if screenshot_path:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qtpy.QtCore import Qt, Signal
+from qtpy.QtCore import Qt, QTimer, Signal
 from qtpy.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -27,6 +28,8 @@ from ..local.tree import LocalSource
 from ..opening import Step, openable_files, plan
 from ..portal.client import PortalClient
 from ..portal.details import fetch_details, has_details
+from ..portal.facets import FacetValue
+from ..portal.filters import FilterError, Filters
 from ..portal.models import (
     Annotation,
     Dataset,
@@ -39,6 +42,7 @@ from ..portal.models import (
 from ..portal.schema import default_url
 from ..portal.sections import all_fields_section, initial_node, kind_of, sections_for
 from . import warmup
+from .filter_panel import FilterPanel
 from .layer_queue import LayerQueue
 from .metadata_panel import MetadataPanel
 from .open_panel import OpenPanel
@@ -58,6 +62,11 @@ if TYPE_CHECKING:
     import napari
 
 
+# How long typing and ticking in the filter panel settle before the server is asked.
+FILTER_DELAY_MS = 350
+# ``reveal`` looks for the next level this often, and gives up after this long.
+REVEAL_POLL_MS = 100
+REVEAL_TIMEOUT_S = 120.0
 BACKGROUND_ON = (
     "; background loading is now on (napari's asynchronous slicing, Preferences >"
     " Experimental); untick 'load in background' to turn it off"
@@ -85,12 +94,28 @@ def _search(source: str, text: str) -> SearchResult:
         return client.search(text)
 
 
-def _run_pages(source: str, dataset: Dataset) -> Iterator[Sequence[Run]]:
+def _run_pages(
+    source: str, dataset: Dataset, filters: Filters | None = None
+) -> Iterator[Sequence[Run]]:
     if _is_local(source):
         yield LocalSource(Path(source).expanduser()).runs(dataset)
         return
     with PortalClient(source) as client:
-        yield from client.iter_run_pages(dataset.id)
+        if filters is None or filters.is_empty():
+            yield from client.iter_run_pages(dataset.id)
+        else:
+            yield from client.iter_filtered_run_pages(dataset.id, filters)
+
+
+def _filtered_dataset_pages(source: str, filters: Filters) -> Iterator[Sequence[Dataset]]:
+    """Datasets matching ``filters``, a page at a time (the server filters)."""
+    with PortalClient(source) as client:
+        yield from client.iter_filtered_dataset_pages(filters)
+
+
+def _facets(source: str, filters: Filters) -> dict[str, list[FacetValue]]:
+    with PortalClient(source) as client:
+        return client.facets(filters)
 
 
 def _contents(source: str, spacing: VoxelSpacing) -> VoxelSpacingContents:
@@ -141,6 +166,19 @@ class ExplorerWidget(QWidget):
         self.search_edit.setClearButtonEnabled(True)
         self.status = QLabel("")
         self.status.setWordWrap(True)
+        self.filter_panel = FilterPanel()
+        self.filters = Filters()
+        self._facets_asked = 0  # answers to older facet requests are dropped
+        # Typing and ticking settle for a moment before the server is asked.
+        self._filter_timer = QTimer(self)
+        self._filter_timer.setSingleShot(True)
+        self._filter_timer.setInterval(FILTER_DELAY_MS)
+        self._reveal_target: tuple[int, str, float | None, int | None] | None = None
+        self._reveal_filtered = False
+        self._reveal_deadline = 0.0
+        self._reveal_timer = QTimer(self)
+        self._reveal_timer.setInterval(REVEAL_POLL_MS)
+        self._reveal_timer.timeout.connect(self._advance_reveal)
         self.tree = PortalTree()
         self.metadata = MetadataPanel()
         self.open_panel = OpenPanel()
@@ -159,6 +197,7 @@ class ExplorerWidget(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(source)
         layout.addWidget(self.search_edit)
+        layout.addWidget(self.filter_panel)
         layout.addWidget(splitter)
         layout.addWidget(self.status)
 
@@ -166,6 +205,9 @@ class ExplorerWidget(QWidget):
         self.url_edit.returnPressed.connect(self.connect_to_portal)
         self.search_edit.textChanged.connect(self.tree.filter_loaded)
         self.search_edit.returnPressed.connect(self.search)
+        self.filter_panel.changed.connect(self._filter_timer.start)
+        self.filter_panel.opened.connect(self.refresh_facets)
+        self._filter_timer.timeout.connect(self.apply_filters)
         self.tree.itemExpanded.connect(self._expand)
         self.tree.currentItemChanged.connect(self._selected)
         self.tree.itemDoubleClicked.connect(self._double_clicked)
@@ -186,8 +228,18 @@ class ExplorerWidget(QWidget):
         """List the datasets of a GraphQL endpoint (page by page) or of a download folder."""
         self.url = (url or self.url_edit.text()).strip()
         self.url_edit.setText(self.url)
+        local = _is_local(self.url)
+        self.filter_panel.setEnabled(not local)
+        self.filter_panel.setToolTip(
+            "filters ask the portal; a folder is searched by text" if local else ""
+        )
+        if not local and not self.filters.is_empty():
+            self._list_filtered(self.filters)
+            return
         self.tree.clear()
         self.set_status(f"Connecting to {self.url}…")
+        if self.filter_panel.collapsible.isExpanded() and not local:
+            self.refresh_facets()
         listing = PagedChildren(
             self.tree,
             None,
@@ -200,8 +252,14 @@ class ExplorerWidget(QWidget):
         listing.load_more()
 
     def search(self) -> None:
-        """Server-side search; the results replace the dataset list."""
+        """Server-side search; the results replace the dataset list.
+
+        With other filters set, the text is one more filter of the filtered listing.
+        """
         text = self.search_edit.text().strip()
+        if not _is_local(self.url) and (not self.filters.is_empty() or self._panel_filters()):
+            self.apply_filters()
+            return
         if not text:
             self.connect_to_portal(self.url)
             return
@@ -234,6 +292,74 @@ class ExplorerWidget(QWidget):
                 status += f" (the first {len(result.runs)} shown)"
         self.set_status(status)
 
+    # -- filters ------------------------------------------------------------------
+
+    def _panel_filters(self) -> bool:
+        """Whether the panel sets any filter (a value the portal refuses counts)."""
+        try:
+            return not self.filter_panel.filters().is_empty()
+        except FilterError:
+            return True
+
+    def apply_filters(self) -> None:
+        """List the datasets matching the panel's filters and the search text, and
+        refresh the facet counts; with no filter, the plain listing."""
+        self._filter_timer.stop()
+        if _is_local(self.url):
+            return
+        try:
+            filters = self.filter_panel.filters(self.search_edit.text().strip())
+        except FilterError as exc:
+            self.filter_panel.show_note(str(exc), error=True)
+            return
+        self.filter_panel.show_note("")
+        self.filters = filters
+        self.filter_panel.show_chips(filters)
+        if filters.is_empty():
+            self.connect_to_portal(self.url)
+            return
+        self._list_filtered(filters)
+
+    def _list_filtered(self, filters: Filters) -> None:
+        self.tree.clear()
+        self.set_status(f"Filtering {self.url}…")
+        self.refresh_facets()
+
+        def done() -> None:
+            self.set_status(_counted(listing, "matching datasets", self.url))
+            if listing.loaded == 0:
+                chips = "; ".join(text for _, text in filters.chips())
+                self.filter_panel.show_note(f"nothing matches {chips}")
+
+        listing = PagedChildren(
+            self.tree,
+            None,
+            _filtered_dataset_pages(self.url, filters),
+            dataset_item,
+            self.jobs,
+            errored=lambda exc: self._failed(None, exc),
+            finished=done,
+        )
+        listing.load_more()
+
+    def refresh_facets(self) -> None:
+        """Fetch each facet's counts under the current filters (one request), in a
+        worker; an answer to an older request is dropped."""
+        if not self.url or _is_local(self.url):
+            return
+        self._facets_asked += 1
+        asked, filters, url = self._facets_asked, self.filters, self.url
+
+        def loaded(facets: dict[str, list[FacetValue]]) -> None:
+            if asked == self._facets_asked and url == self.url:
+                self.filter_panel.set_facets(facets, filters)
+
+        def failed(exc: BaseException) -> None:
+            if asked == self._facets_asked:
+                self.filter_panel.show_note(f"facet counts unavailable: {exc}", error=True)
+
+        self.jobs.start(_facets, url, filters, returned=loaded, errored=failed)
+
     def _expand(self, item: QTreeWidgetItem) -> None:
         if not PortalTree.needs_children(item):
             return
@@ -249,7 +375,7 @@ class ExplorerWidget(QWidget):
             PagedChildren(
                 self.tree,
                 item,
-                _run_pages(self.url, model),
+                _run_pages(self.url, model, self.filters),
                 run_item,
                 self.jobs,
                 errored=lambda exc: self._failed(item, exc),
@@ -477,6 +603,107 @@ class ExplorerWidget(QWidget):
     def set_status(self, text: str) -> None:
         """Show a one-line status under the tree."""
         self.status.setText(text)
+
+    # -- showing what was opened ---------------------------------------------------
+
+    def reveal(
+        self,
+        dataset_id: int,
+        run_name: str,
+        voxel_spacing: float | None = None,
+        tomogram_id: int | None = None,
+    ) -> None:
+        """Expand the tree down to a run's voxel spacing and select it (or the tomogram
+        ``tomogram_id`` under it), as each level arrives; used after ``open`` loads a run.
+
+        A dataset beyond the listed pages is found by filtering on its id.
+        """
+        self._reveal_target = (int(dataset_id), run_name, voxel_spacing, tomogram_id)
+        self._reveal_filtered = False
+        self._reveal_deadline = time.monotonic() + REVEAL_TIMEOUT_S
+        self._reveal_timer.start()
+
+    @property
+    def revealing(self) -> bool:
+        """Whether :meth:`reveal` is still on its way to its target."""
+        return self._reveal_target is not None and self._reveal_timer.isActive()
+
+    def _advance_reveal(self) -> None:
+        """One step towards the target of :meth:`reveal` (a timer calls it until done)."""
+        target = self._reveal_target
+        if target is None or time.monotonic() > self._reveal_deadline:
+            self._reveal_timer.stop()
+            return
+        dataset_id, run_name, voxel_spacing, tomogram_id = target
+        items = [self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount())]
+        dataset = next((i for i in items if i is not None and i.text(0) == str(dataset_id)), None)
+        if dataset is None:
+            if not self.jobs.busy and not self._reveal_filtered:
+                self._reveal_filtered = True
+                self.filter_panel.dataset_ids.setText(str(dataset_id))
+                self.apply_filters()
+            return
+        run = self._child(dataset, lambda c: c.text(0) == run_name)
+        if run is None:
+            dataset.setExpanded(True)
+            return
+
+        def spacing_matches(c: QTreeWidgetItem) -> bool:
+            model = PortalTree.node_model(c)
+            if not isinstance(model, VoxelSpacing):
+                return False
+            return voxel_spacing is None or abs(model.voxel_spacing - voxel_spacing) < 1e-3
+
+        spacing = self._child(run, spacing_matches)
+        if spacing is None:
+            run.setExpanded(True)
+            return
+        if spacing.data(0, Qt.ItemDataRole.UserRole + 3) is None:
+            spacing.setExpanded(True)  # its contents are on their way
+            return
+        spacing.setExpanded(True)
+        chosen = spacing
+        if tomogram_id is not None:
+            chosen = (
+                self._descendant(
+                    spacing,
+                    lambda c: (
+                        isinstance(PortalTree.node_model(c), Tomogram)
+                        and PortalTree.node_model(c).id == tomogram_id
+                    ),
+                )
+                or spacing
+            )
+        parent = chosen.parent()
+        while parent is not None:
+            parent.setExpanded(True)
+            parent = parent.parent()
+        self.tree.setCurrentItem(chosen)
+        self.tree.scrollToItem(chosen)
+        self._reveal_target = None
+        self._reveal_timer.stop()
+
+    @staticmethod
+    def _child(
+        item: QTreeWidgetItem, test: Callable[[QTreeWidgetItem], bool]
+    ) -> QTreeWidgetItem | None:
+        children = (item.child(i) for i in range(item.childCount()))
+        return next((c for c in children if c is not None and test(c)), None)
+
+    @classmethod
+    def _descendant(
+        cls, item: QTreeWidgetItem, test: Callable[[QTreeWidgetItem], bool]
+    ) -> QTreeWidgetItem | None:
+        for i in range(item.childCount()):
+            child = item.child(i)
+            if child is None:
+                continue
+            if test(child):
+                return child
+            found = cls._descendant(child, test)
+            if found is not None:
+                return found
+        return None
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
         self.jobs.cancel_all()
