@@ -19,12 +19,14 @@ from qtpy.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -39,6 +41,7 @@ VALUE = Qt.ItemDataRole.UserRole
 # Facets shown as ticked lists (tilt quality is a "≥ N" choice, not a list).
 LIST_FACETS = tuple(f for f in FACETS if f.name != "tilt_quality")
 TILT_SPAN = (0.0, 180.0)
+BODY_MAX_HEIGHT = 320  # pixels of filters shown before they scroll
 
 
 def _ids(text: str) -> tuple[str, ...]:
@@ -63,7 +66,8 @@ class FacetList(QListWidget):
     def __init__(self, facet: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.facet = facet
-        self.setMaximumHeight(120)
+        self.setMinimumHeight(90)
+        self.setMaximumHeight(140)
         self.setToolTip("tick values to keep datasets that have any of them")
 
     def set_values(self, values: Sequence[FacetValue], chosen: Sequence[Any]) -> None:
@@ -131,6 +135,7 @@ class FilterPanel(QWidget):
         body = QWidget()
         form = QFormLayout(body)
         form.setContentsMargins(4, 0, 4, 0)
+        form.setVerticalSpacing(2)
 
         self.ground_truth = QCheckBox("with a ground-truth annotation")
         form.addRow("Ground truth", self.ground_truth)
@@ -162,6 +167,10 @@ class FilterPanel(QWidget):
             listing = FacetList(facet.name)
             fold = QCollapsible(facet.title)
             fold.addWidget(listing)
+            fold_layout = fold.layout()
+            if fold_layout is not None:
+                fold_layout.setContentsMargins(0, 0, 0, 0)
+                fold_layout.setSpacing(0)
             self.facet_lists[facet.name] = listing
             self._facet_boxes[facet.name] = fold
             form.addRow(fold)
@@ -198,7 +207,14 @@ class FilterPanel(QWidget):
         self.fiducial.addItem("fiducial", "FIDUCIAL")
         self.fiducial.addItem("non-fiducial", "NON_FIDUCIAL")
         form.addRow("Fiducial alignment", self.fiducial)
-        self.collapsible.addWidget(body)
+        # The filters scroll within a bounded height, so the tree keeps its room.
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(body)
+        scroll.setMaximumHeight(BODY_MAX_HEIGHT)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.collapsible.addWidget(scroll)
 
         self.chip_area = QWidget()
         self.chip_layout = QFlowLayout(self.chip_area)
