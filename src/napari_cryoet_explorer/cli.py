@@ -50,6 +50,11 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="each filter value with the number of datasets that match with it",
     )
+    ls.add_argument(
+        "--depositions",
+        action="store_true",
+        help="the depositions, newest first, with what each brought (--deposition ID: its datasets)",
+    )
     ls.add_argument("target", nargs="?", help="DATASET_ID[/RUN_NAME[/VOXEL_SPACING]]")
     add_filter_arguments(ls)
     return parser
@@ -143,6 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             out=sys.stdout,
             filters=filters,
             facets=args.facets,
+            depositions=args.depositions,
         )
     if args.command == "replica":
         from .replica.cli import run_replica

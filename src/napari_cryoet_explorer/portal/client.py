@@ -7,7 +7,8 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
-from . import facets, parse, queries, resolve, search
+from . import depositions, facets, parse, queries, resolve, search
+from .depositions import Deposition
 from .errors import PortalNotFoundError, PortalResponseError
 from .facets import FacetValue
 from .filters import Filters, dataset_where
@@ -89,6 +90,15 @@ class PortalClient:
             A ``DatasetWhereClause``, e.g. ``{"organismName": {"_ilike": "%coli%"}}``.
         """
         yield from self._pages(queries.datasets_page, "datasets", where, parse.dataset)
+
+    def iter_deposition_pages(
+        self, where: Mapping[str, Any] | None = None
+    ) -> Iterator[Page[Deposition]]:
+        """Depositions, newest first, with their dataset, tomogram and annotation counts,
+        a page (one request) at a time."""
+        yield from self._pages(
+            depositions.depositions_page, "depositions", where, depositions.deposition
+        )
 
     def datasets(self, where: Mapping[str, Any] | None = None) -> list[Dataset]:
         """Every dataset (matching ``where``), in id order."""

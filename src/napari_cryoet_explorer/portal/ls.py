@@ -19,6 +19,7 @@ from dataclasses import replace
 from typing import Any, TextIO
 
 from .client import PortalClient
+from .depositions import Deposition
 from .errors import PortalError
 from .facets import FACETS_BY_NAME, FacetValue
 from .filters import (
@@ -238,6 +239,23 @@ def facet_rows(found: dict[str, list[FacetValue]]) -> list[Row]:
     ]
 
 
+def deposition_rows(found: Iterable[Deposition]) -> list[Row]:
+    """One row a deposition: its date, title, types and what it brought."""
+    return [
+        {
+            "kind": "deposition",
+            "id": d.id,
+            "title": d.title,
+            "date": (d.deposition_date or "")[:10] or None,
+            "datasets": d.dataset_count,
+            "tomograms": d.tomogram_count,
+            "annotations": d.annotation_count,
+            "types": list(d.types),
+        }
+        for d in found
+    ]
+
+
 def collect(
     client: PortalClient,
     target: str | None,
@@ -245,6 +263,7 @@ def collect(
     *,
     filters: Filters | None = None,
     facets: bool = False,
+    depositions: bool = False,
 ) -> list[Row]:
     """The rows ``ls`` prints for ``target`` (one dict a node).
 
@@ -262,11 +281,20 @@ def collect(
     facets : bool
         Print, instead of the level, each facet value with the number of matching
         datasets (disjunctive counts).
+    depositions : bool
+        List the depositions instead (``--deposition ID`` then lists what one holds).
     """
     f = filters or Filters()
     if search:
         f = replace(f, search=search)
     dataset_id, run_name, spacing = split_target(target)
+    if depositions:
+        if dataset_id is not None or not f.is_empty():
+            raise UsageError(
+                "--depositions lists every deposition: give no target or filter "
+                "(--deposition ID lists the datasets of one)"
+            )
+        return deposition_rows(d for page in client.iter_deposition_pages() for d in page)
     if facets:
         if dataset_id is not None:
             raise UsageError("--facets counts datasets: give no target")
@@ -333,6 +361,22 @@ def format_table(rows: list[Row]) -> str:
     kind = rows[0]["kind"]
     if kind == "facet":
         return _facet_table(rows)
+    if kind == "deposition":
+        return table(
+            ["ID", "DATE", "DATASETS", "TOMOGRAMS", "ANNOTATIONS", "TYPES", "TITLE"],
+            (
+                [
+                    r["id"],
+                    r["date"],
+                    r["datasets"],
+                    r["tomograms"],
+                    r["annotations"],
+                    ", ".join(r["types"]),
+                    r["title"],
+                ]
+                for r in rows
+            ),
+        )
     if kind == "dataset":
         searched = "matched_by" in rows[0]
         headers = ["ID", "RUNS", "ORGANISM", "EMPIAR", "OBJECTS"]
@@ -503,6 +547,7 @@ def run_ls(
     out: TextIO,
     filters: Filters | None = None,
     facets: bool = False,
+    depositions: bool = False,
 ) -> int:
     """Print the level of the tree named by ``target``; return an exit code.
 
@@ -522,6 +567,8 @@ def run_ls(
         Server-side filters (see :func:`collect`).
     facets : bool
         Print facet counts instead of a level.
+    depositions : bool
+        List the depositions instead of a level.
 
     Returns
     -------
@@ -533,7 +580,9 @@ def run_ls(
     f = filters or Filters()
     try:
         with PortalClient(url) as client:
-            rows = collect(client, target, search, filters=f, facets=facets)
+            rows = collect(
+                client, target, search, filters=f, facets=facets, depositions=depositions
+            )
     except PortalError as exc:
         _complain(exc)
         return EXIT_PORTAL_ERROR

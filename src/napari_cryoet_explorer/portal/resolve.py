@@ -33,6 +33,11 @@ RUN_TEXT_FIELDS: dict[str, Where] = {
     "name": {"name": {"_ilike": "$text"}},
     "object": {"annotations": {"objectName": {"_ilike": "$text"}}},
 }
+# What a deposition brought within one dataset's runs (when the dataset is not its own).
+RUN_DEPOSITION_FIELDS: dict[str, Where] = {
+    "annotations": {"annotations": {"depositionId": {"_in": "$deps"}}},
+    "tomograms": {"tomograms": {"depositionId": {"_in": "$deps"}}},
+}
 
 
 @dataclass(frozen=True)
@@ -47,7 +52,7 @@ class Resolved:
     matched_by: Mapping[int, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
     runs: tuple[Run, ...] = ()
     run_total: int = 0
-    run_ids: frozenset[int] | None = None  # within one dataset: runs the text matches
+    run_ids: frozenset[int] | None = None  # within one dataset: the runs text and deposition hold
 
     def dataset_ids(self, *, deposition: bool = True, text: bool = True) -> set[int] | None:
         """The ids both parts allow (None when neither filters); leave one out for
@@ -122,7 +127,9 @@ def plan_runs(f: Filters, dataset_id: int) -> tuple[str, dict[str, Any]] | None:
     """The resolving query for the runs of one dataset, or None if ``f`` needs none.
 
     A text that matches the dataset itself (its title, organism...) matches all its
-    runs; otherwise the runs it names or whose objects it names.
+    runs; otherwise the runs it names or whose objects it names. Likewise a
+    deposition that brought the dataset holds all its runs; otherwise the runs with its
+    annotations or tomograms.
     """
     if not f.needs_resolving:
         return None
@@ -138,10 +145,12 @@ def plan_runs(f: Filters, dataset_id: int) -> tuple[str, dict[str, Any]] | None:
         for alias, clause in RUN_TEXT_FIELDS.items():
             where = {**fill(clause, values), "datasetId": {"_eq": int(dataset_id)}}
             plan.add(f"r_{alias}", "runs", "RunWhereClause", where)
-    for alias, clause in DEPOSITION_FIELDS.items():
-        if f.deposition_ids:
-            where = {**fill(clause, values), **own}
-            plan.add(f"d_{alias}", "datasets", "DatasetWhereClause", where)
+    if f.deposition_ids:
+        where = {**fill(DEPOSITION_FIELDS["dataset"], values), **own}
+        plan.add("d_dataset", "datasets", "DatasetWhereClause", where)
+        for alias, clause in RUN_DEPOSITION_FIELDS.items():
+            where = {**fill(clause, values), "datasetId": {"_eq": int(dataset_id)}}
+            plan.add(f"dr_{alias}", "runs", "RunWhereClause", where)
     return ids_query(tuple(plan.aliases), False), plan.variables
 
 
@@ -169,14 +178,24 @@ def read_runs(data: Mapping[str, Any], f: Filters, dataset_id: int) -> Resolved:
     """:class:`Resolved` from the answer to :func:`plan_runs`' query."""
     whole = any(data[a] for a in data if a.startswith("t_"))
     run_ids = {int(n["id"]) for a in data if a.startswith("r_") for n in data[a]}
-    deposition = {int(n["id"]) for a in data if a.startswith("d_") for n in data[a]}
+    own = bool(data.get("d_dataset"))
+    deposited = {int(n["id"]) for a in data if a.startswith("dr_") for n in data[a]}
     text: frozenset[int] | None = None
     if f.search:
         text = frozenset({dataset_id}) if whole or run_ids else frozenset()
+    deposition: frozenset[int] | None = None
+    if f.deposition_ids:
+        deposition = frozenset({dataset_id}) if own or deposited else frozenset()
+    # Each part that does not hold the whole dataset narrows the runs.
+    parts = []
+    if f.search and not whole:
+        parts.append(run_ids)
+    if f.deposition_ids and not own:
+        parts.append(deposited)
     return Resolved(
         text=text,
-        deposition=frozenset(deposition) if f.deposition_ids else None,
-        run_ids=None if (not f.search or whole) else frozenset(run_ids),
+        deposition=deposition,
+        run_ids=frozenset(set.intersection(*parts)) if parts else None,
     )
 
 
