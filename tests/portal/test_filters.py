@@ -470,3 +470,17 @@ def test_nothing_matches_says_so(
     captured = capsys.readouterr()
     assert code == 0 and captured.out == ""
     assert "nothing matches" in captured.err and "Danio rerio" in captured.err
+
+
+def test_text_and_filters_hold_in_one_run(portal_server: ReplicaServer) -> None:
+    # A dataset listed for a text that names an object in some runs and filters that
+    # hold in others would show no runs when opened: the text holds in the filters' run.
+    f = Filters(
+        search="nuclear pore", cameras=("DECTRIS",), tilt_quality_min=5, methods=("hybrid",)
+    )
+    with PortalClient(portal_server.url) as client:
+        listed = [d.id for page in client.iter_filtered_dataset_pages(f) for d in page]
+        assert listed
+        for dataset_id in listed[:25]:
+            runs = [r for page in client.iter_filtered_run_pages(dataset_id, f) for r in page]
+            assert runs, dataset_id

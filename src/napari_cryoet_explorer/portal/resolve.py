@@ -99,15 +99,48 @@ class _Plan:
         self.variables[f"w_{alias}"] = where
 
 
+def _merged(a: Where, b: Where) -> Where | None:
+    """Both clauses on one row (relations merged as well); None when they set the same
+    field, which one clause cannot say twice."""
+    out = dict(a)
+    for key, value in b.items():
+        if key not in out:
+            out[key] = value
+            continue
+        if not (isinstance(out[key], dict) and isinstance(value, dict)) or key.startswith("_"):
+            return None
+        if any(k.startswith("_") for k in (*out[key], *value)):
+            return None  # comparisons on one field: not a relation to merge
+        inner = _merged(out[key], value)
+        if inner is None:
+            return None
+        out[key] = inner
+    return out
+
+
+def _in_one_run(text_clause: Where, run_body: Where) -> Where:
+    """A text clause on a run (``{"name": ...}``, ``{"annotations": ...}``) merged with
+    the other filters' run conditions, so that the text and they hold in one run (and
+    on one annotation); where they cannot merge the text stands on its own."""
+    if not run_body:
+        return text_clause
+    return _merged(run_body, text_clause) or text_clause
+
+
 def plan_datasets(f: Filters, run_limit: int) -> tuple[str, dict[str, Any]] | None:
     """The resolving query for a dataset listing, or None if ``f`` needs none."""
     if not f.needs_resolving:
         return None
     plan = _Plan()
     values = {"text": like_within(f.search), "deps": list(f.deposition_ids)}
+    rest = f.without("search", "deposition_ids")
+    run_body = where_for("dataset", conditions(rest)).get("runs", {})
     if f.search:
         for alias, clause in TEXT_FIELDS.items():
-            plan.add(f"t_{alias}", "datasets", "DatasetWhereClause", fill(clause, values))
+            where = fill(clause, values)
+            if "runs" in where:  # a run's name or object: in the run the filters hold in
+                where = {**where, "runs": _in_one_run(where["runs"], run_body)}
+            plan.add(f"t_{alias}", "datasets", "DatasetWhereClause", where)
         dataset_id = dataset_id_in(f.search)
         if dataset_id is not None:
             plan.add("t_id", "datasets", "DatasetWhereClause", {"id": {"_eq": dataset_id}})
@@ -117,8 +150,8 @@ def plan_datasets(f: Filters, run_limit: int) -> tuple[str, dict[str, Any]] | No
     with_runs = bool(f.search)
     if with_runs:
         # Runs named like the text, that also match the other run-level filters.
-        rest = where_for("run", conditions(f.without("search", "deposition_ids")))
-        plan.variables["runWhere"] = {**rest, "name": {"_ilike": values["text"]}}
+        run_rest = where_for("run", conditions(rest))
+        plan.variables["runWhere"] = {**run_rest, "name": {"_ilike": values["text"]}}
         plan.variables["runLimit"] = run_limit
     return ids_query(tuple(plan.aliases), with_runs), plan.variables
 
@@ -142,8 +175,10 @@ def plan_runs(f: Filters, dataset_id: int) -> tuple[str, dict[str, Any]] | None:
                 continue
             where = {**fill(clause, values), **own}
             plan.add(f"t_{alias}", "datasets", "DatasetWhereClause", where)
+        run_body = where_for("dataset", conditions(f.without("search", "deposition_ids")))
         for alias, clause in RUN_TEXT_FIELDS.items():
-            where = {**fill(clause, values), "datasetId": {"_eq": int(dataset_id)}}
+            text = _in_one_run(fill(clause, values), run_body.get("runs", {}))
+            where = {**text, "datasetId": {"_eq": int(dataset_id)}}
             plan.add(f"r_{alias}", "runs", "RunWhereClause", where)
     if f.deposition_ids:
         where = {**fill(DEPOSITION_FIELDS["dataset"], values), **own}
