@@ -75,6 +75,17 @@ def _untick_annotations(panel: Any) -> None:
         panel.annotations.item(i).setCheckState(Qt.CheckState.Unchecked)
 
 
+def _descendants(item: Any, kind: str) -> list[Any]:
+    """The rows of ``kind`` under a node (an alignment node's rows included)."""
+    found = []
+    for i in range(item.childCount()):
+        child = item.child(i)
+        if PortalTree.kind(child) == kind:
+            found.append(child)
+        found += _descendants(child, kind)
+    return found
+
+
 def _spacing_node(widget: ExplorerWidget, server: ReplicaServer, qtbot: Any) -> Any:
     _connect(widget, server, qtbot)
     dataset = widget.tree.topLevelItem(0)
@@ -108,8 +119,16 @@ def test_browse_with_request_counts(
     tiny_replica.clear_log()
     spacing = run.child(0)
     _expand(widget, spacing, qtbot)
+    # Two alignments at 10 Å: a node each, holding its tomogram and annotations.
     kinds = [PortalTree.kind(spacing.child(i)) for i in range(spacing.childCount())]
-    assert kinds.count("tomogram") == 2 and kinds.count("annotation") == 6
+    assert kinds == ["alignment", "alignment"]
+    assert [spacing.child(i).text(0) for i in range(2)] == [
+        "alignment 1 · tomogram 1",
+        "alignment 2 · tomogram 2",
+    ]
+    for i in range(2):
+        inside = [PortalTree.kind(spacing.child(i).child(j)) for j in range(4)]
+        assert inside == ["tomogram", "annotation", "annotation", "annotation"]
     assert tiny_replica.graphql_requests == 1
 
 
@@ -190,7 +209,7 @@ def test_metadata_for_each_level(
         (dataset, "Sample and experiment conditions", "Organism Name"),
         (run, "Tilt series", "Camera Manufacturer"),
         (spacing, "Voxel spacing", "Voxel Spacing"),
-        (spacing.child(0), "Tomogram", "Reconstruction Software"),
+        (_descendants(spacing, "tomogram")[0], "Tomogram", "Reconstruction Software"),
     ]
     for item, section, label in expected:
         tiny_replica.clear_log()
@@ -237,7 +256,7 @@ def test_key_photos_of_datasets_and_tomograms(
 
     widget.tree.setCurrentItem(run)  # runs have no key photo of their own
     assert widget.metadata.photo.isHidden()
-    widget.tree.setCurrentItem(spacing.child(0))
+    widget.tree.setCurrentItem(_descendants(spacing, "tomogram")[0])
     qtbot.waitUntil(lambda: _photo_shown(widget), timeout=TIMEOUT)
     assert "key-photo-thumbnail.png" in widget.metadata.photo.toolTip()
 
@@ -309,7 +328,9 @@ def test_open_tomogram_with_chosen_annotations(
     panel = widget.open_panel
     assert panel.isEnabled()
     assert panel.selected_tomogram().alignment_id == 1  # the visualization default
-    assert panel.annotations.count() == 5
+    # Its alignment's five files first, then the other alignment's five, unticked.
+    assert panel.annotations.count() == 10
+    assert [panel.is_aligned(i) for i in range(10)] == [True] * 5 + [False] * 5
     # Untick the instance mask: only ticked annotations open.
     for i in range(panel.annotations.count()):
         item = panel.annotations.item(i)
@@ -348,10 +369,7 @@ def test_double_click_adds_one_annotation_to_the_open_tomogram(
         panel.open_button.click()
     assert [type(layer).__name__ for layer in widget.viewer.layers] == ["Image"]
     ribosome, other_alignment = (
-        spacing.child(i)
-        for i in range(spacing.childCount())
-        if PortalTree.kind(spacing.child(i)) == "annotation"
-        and spacing.child(i).text(0) == "ribosome"
+        row for row in _descendants(spacing, "annotation") if row.text(0) == "ribosome"
     )
     tiny_replica.clear_log()
     with qtbot.waitSignal(widget.layers_opened, timeout=TIMEOUT) as opened:
@@ -599,9 +617,10 @@ def test_local_folder_browses_the_same_way(
     spacing = run.child(0)
     assert spacing.text(0) == "10.000 Å"
     _expand(widget, spacing, qtbot)
-    kinds = [PortalTree.kind(spacing.child(i)) for i in range(spacing.childCount())]
-    assert kinds.count("tomogram") == 2 and kinds.count("annotation") == 6
-    widget.tree.setCurrentItem(spacing.child(0))  # the key photo comes from the download
+    assert [PortalTree.kind(spacing.child(i)) for i in range(2)] == ["alignment"] * 2
+    tomograms = _descendants(spacing, "tomogram")
+    assert len(tomograms) == 2 and len(_descendants(spacing, "annotation")) == 6
+    widget.tree.setCurrentItem(tomograms[0])  # the key photo comes from the download
     qtbot.waitUntil(lambda: _photo_shown(widget), timeout=TIMEOUT)
     assert widget.metadata.photo.toolTip().startswith(str(tiny_portal.root))
     widget.tree.setCurrentItem(spacing)

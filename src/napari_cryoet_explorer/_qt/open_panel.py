@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from dataclasses import replace
 from typing import Any
 
 from qtpy.QtCore import QSettings, Qt, Signal
@@ -41,6 +42,8 @@ def _remember_background(on: bool) -> None:
     _preferences().setValue("background_declined", not on)
 
 
+# Whether a listed annotation file lines up with the chosen tomogram.
+ALIGNED = Qt.ItemDataRole.UserRole + 1
 RESOLUTIONS = ("multiscale", "level 0 (finest)", "level 1", "level 2 (coarsest)")
 
 
@@ -160,20 +163,72 @@ class OpenPanel(QWidget):
         return data if isinstance(data, Tomogram) else None
 
     def _fill_annotations(self) -> None:
+        """List the files that line up with the chosen tomogram (ticked where the portal
+        shows them by default), then those of the voxel spacing's other alignments,
+        unticked and marked: they would not line up."""
         self.annotations.clear()
         tomogram = self.selected_tomogram()
         if self.contents is None or tomogram is None:
             return
-        for annotation, file in openable_files(self.contents, tomogram):
-            item = QListWidgetItem(f"{annotation.object_name} ({file.shape_type}, {file.format})")
-            item.setData(Qt.ItemDataRole.UserRole, (annotation, file))
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            default = file.is_visualization_default
-            item.setCheckState(Qt.CheckState.Checked if default else Qt.CheckState.Unchecked)
-            self.annotations.addItem(item)
+        aligned = openable_files(self.contents, tomogram)
+        for annotation, file in aligned:
+            self._add_annotation(annotation, file, tomogram, file.is_visualization_default)
+        listed = {file.id for _, file in aligned}
+        for alignment_id in self._other_alignments(tomogram):
+            # The files a tomogram of that alignment would take.
+            theirs = replace(tomogram, alignment_id=alignment_id)
+            for annotation, file in openable_files(self.contents, theirs):
+                if file.id not in listed:
+                    listed.add(file.id)
+                    self._add_annotation(annotation, file, tomogram, False, alignment_id)
+
+    def _other_alignments(self, tomogram: Tomogram) -> list[int]:
+        if self.contents is None or tomogram.alignment_id is None:
+            return []  # a tomogram without an alignment id takes every file already
+        groups = self.contents.by_alignment()
+        return [
+            g.alignment_id
+            for g in groups
+            if g.alignment_id is not None and g.alignment_id != tomogram.alignment_id
+        ]
+
+    def _add_annotation(
+        self,
+        annotation: Annotation,
+        file: AnnotationFile,
+        tomogram: Tomogram,
+        ticked: bool,
+        other_alignment: int | None = None,
+    ) -> None:
+        text = f"{annotation.object_name} ({file.shape_type}, {file.format})"
+        if other_alignment is not None:
+            text += f" (not aligned to this tomogram: alignment {other_alignment})"
+        item = QListWidgetItem(text)
+        item.setData(Qt.ItemDataRole.UserRole, (annotation, file))
+        item.setData(ALIGNED, other_alignment is None)
+        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+        item.setCheckState(Qt.CheckState.Checked if ticked else Qt.CheckState.Unchecked)
+        if other_alignment is not None:
+            item.setToolTip(
+                f"annotation {annotation.id} was drawn on alignment {other_alignment}, tomogram"
+                f" {tomogram.id} on alignment {tomogram.alignment_id}: it would not line up."
+                "\nTick it to open it anyway, or pick a tomogram of its alignment."
+            )
+            font = item.font()
+            font.setItalic(True)
+            item.setFont(font)
+        else:
+            item.setToolTip(f"annotation {annotation.id}, file {file.https_path}")
+        self.annotations.addItem(item)
+
+    def is_aligned(self, row: int) -> bool:
+        """Whether the annotation file listed at ``row`` lines up with the chosen tomogram."""
+        item = self.annotations.item(row)
+        return item is not None and bool(item.data(ALIGNED))
 
     def chosen_files(self) -> list[tuple[Annotation, AnnotationFile]]:
-        """The ticked annotation files."""
+        """The ticked annotation files: by default those that line up with the tomogram;
+        another alignment's only when the user ticked it."""
         out = []
         for i in range(self.annotations.count()):
             item = self.annotations.item(i)

@@ -392,8 +392,14 @@ class ExplorerWidget(QWidget):
     def _spacing_loaded(self, item: QTreeWidgetItem, contents: VoxelSpacingContents) -> None:
         if not self.tree.holds(item):
             return
-        children = [tomogram_item(t) for t in contents.tomograms]
-        children += [annotation_item(a) for a in contents.annotations]
+        from .tree import alignment_item
+
+        groups = contents.by_alignment()
+        if len(groups) > 1:  # one node per alignment, holding its tomograms and annotations
+            children = [alignment_item(g, contents) for g in groups]
+        else:
+            children = [tomogram_item(t) for t in contents.tomograms]
+            children += [annotation_item(a) for a in contents.annotations]
         for child in children:
             child.setData(0, Qt.ItemDataRole.UserRole + 3, contents)
         item.setData(0, Qt.ItemDataRole.UserRole + 3, contents)
@@ -475,15 +481,12 @@ class ExplorerWidget(QWidget):
         self.jobs.start(read_bytes, url, returned=loaded, errored=failed)
 
     def _offer(self, item: QTreeWidgetItem) -> None:
-        """Fill the open panel for a voxel spacing (or one of its tomograms)."""
+        """Fill the open panel for a voxel spacing (or one of its alignments, tomograms or
+        annotations): a tomogram offers itself, an alignment's rows its tomogram."""
         kind = PortalTree.kind(item)
-        spacing_node = (
-            item
-            if kind == "spacing"
-            else item.parent()
-            if kind in ("tomogram", "annotation")
-            else None
-        )
+        if kind not in ("spacing", "alignment", "tomogram", "annotation"):
+            return
+        spacing_node = PortalTree.spacing_of(item)
         if spacing_node is None:
             return
         contents = spacing_node.data(0, Qt.ItemDataRole.UserRole + 3)
@@ -492,7 +495,7 @@ class ExplorerWidget(QWidget):
                 spacing_node.setExpanded(True)
             return
         run = PortalTree.node_model(spacing_node.parent())
-        tomogram = PortalTree.node_model(item) if kind == "tomogram" else None
+        tomogram = PortalTree.offered_tomogram(item)
         self.open_panel.set_contents(contents, run.name if isinstance(run, Run) else "", tomogram)
 
     # -- opening ------------------------------------------------------------------------
@@ -588,8 +591,8 @@ class ExplorerWidget(QWidget):
         if PortalTree.kind(item) != "annotation":
             return
         contents = item.data(0, Qt.ItemDataRole.UserRole + 3)
-        parent = item.parent()
-        run = PortalTree.node_model(parent.parent()) if parent is not None else None
+        spacing = PortalTree.spacing_of(item)  # under an alignment node, one level more
+        run = PortalTree.node_model(spacing.parent()) if spacing is not None else None
         if contents is not None:
             self.open_annotation(
                 PortalTree.node_model(item), contents, run.name if isinstance(run, Run) else ""
