@@ -36,6 +36,8 @@ def widget(
     # A worker still in flight (details, a key photo) holds the viewer: let it finish.
     w.jobs.cancel_all()
     qtbot.waitUntil(lambda: not w.jobs.busy, timeout=TIMEOUT)
+    # So does a layer napari is still slicing in its background thread.
+    qtbot.waitUntil(lambda: all(layer.loaded for layer in w.viewer.layers), timeout=TIMEOUT)
 
 
 @pytest.fixture
