@@ -484,3 +484,31 @@ def test_text_and_filters_hold_in_one_run(portal_server: ReplicaServer) -> None:
         for dataset_id in listed[:25]:
             runs = [r for page in client.iter_filtered_run_pages(dataset_id, f) for r in page]
             assert runs, dataset_id
+
+
+def test_text_names_another_annotation_of_the_filtered_run(
+    portal_server: ReplicaServer, oracle: Oracle
+) -> None:
+    # An object filter and a text naming another object: both in one run, on two of its
+    # annotations (the text matches no dataset title or description here).
+    f = Filters(search="nuclear pore", objects=("actin filament",))
+    expected = sorted(
+        i
+        for i in oracle.datasets
+        if any(
+            any(a["objectName"] == "actin filament" for a, _ in r.annotations)
+            and any("nuclear pore" in a["objectName"] for a, _ in r.annotations)
+            for r in oracle.runs[i]
+        )
+    )
+    assert 0 < len(expected) < len(oracle.datasets)
+    assert _listed(portal_server, f) == expected
+    with PortalClient(portal_server.url) as client:
+        dataset = expected[0]
+        runs = [r.name for page in client.iter_filtered_run_pages(dataset, f) for r in page]
+    assert runs == sorted(
+        r.run["name"]
+        for r in oracle.runs[dataset]
+        if any(a["objectName"] == "actin filament" for a, _ in r.annotations)
+        and any("nuclear pore" in a["objectName"] for a, _ in r.annotations)
+    )

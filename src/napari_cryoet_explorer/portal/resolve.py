@@ -124,7 +124,15 @@ def _in_one_run(text_clause: Where, run_body: Where) -> Where:
     on one annotation); where they cannot merge the text stands on its own."""
     if not run_body:
         return text_clause
-    return _merged(run_body, text_clause) or text_clause
+    merged = _merged(run_body, text_clause)
+    if merged is None and "annotations" in text_clause:
+        # The filters already set the annotation's object: the text's annotation is
+        # another annotation of the same run, reached through its voxel spacings (the
+        # schema has no _and to say "one annotation with X and one with Y").
+        rest = {k: v for k, v in text_clause.items() if k != "annotations"}
+        other = {"tomogramVoxelSpacings": {"annotations": text_clause["annotations"]}}
+        merged = _merged(run_body, {**rest, **other})
+    return merged or text_clause
 
 
 def plan_datasets(f: Filters, run_limit: int) -> tuple[str, dict[str, Any]] | None:
