@@ -18,6 +18,7 @@ from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QTreeWidget, QTreeWidgetItem, QWidget
 
 from ..opening import default_tomogram
+from ..portal.depositions import Deposition
 from ..portal.models import (
     AlignmentGroup,
     Annotation,
@@ -54,6 +55,7 @@ COLUMNS: tuple[Column, ...] = (
         "Name",
         270,
         {
+            "deposition": "Deposition ID",
             "dataset": "Dataset ID",
             "run": "Run name",
             "spacing": "Voxel spacing",
@@ -66,6 +68,7 @@ COLUMNS: tuple[Column, ...] = (
         "Title / ID",
         220,
         {
+            "deposition": "Deposition title",
             "dataset": "Dataset title",
             "run": "Run ID",
             "spacing": "Voxel spacing ID",
@@ -79,6 +82,7 @@ COLUMNS: tuple[Column, ...] = (
         "Count",
         165,
         {
+            "deposition": "Datasets, tomograms and annotations it brought",
             "dataset": "Runs in the dataset",
             "run": "Annotations of the run",
             "spacing": "Tomograms at this voxel spacing",
@@ -93,7 +97,15 @@ COLUMNS: tuple[Column, ...] = (
         {"dataset": "Annotated objects (distinct)", "run": "Annotated objects (distinct)"},
     ),
     Column("EMPIAR", 100, {"dataset": "EMPIAR entries"}),
-    Column("Type", 190, {"tomogram": "Processing", "annotation": "Shape type(s)"}),
+    Column(
+        "Type",
+        190,
+        {
+            "deposition": "What it holds",
+            "tomogram": "Processing",
+            "annotation": "Shape type(s)",
+        },
+    ),
     Column("Method", 110, {"tomogram": "Reconstruction method", "annotation": "Method type"}),
     Column("Size", 100, {"tomogram": "Size in voxels (x × y × z)"}),
     Column(
@@ -141,7 +153,7 @@ COLUMNS: tuple[Column, ...] = (
     AUTHORS,
     FORMATS,
 ) = range(len(COLUMNS))
-KINDS = ("dataset", "run", "spacing", "alignment", "tomogram", "annotation")
+KINDS = ("deposition", "dataset", "run", "spacing", "alignment", "tomogram", "annotation")
 
 
 class Cell(NamedTuple):
@@ -280,6 +292,26 @@ def _percent(value: float | None) -> Cell:
     if value is None:
         return Cell(NOT_AVAILABLE, note="the portal has no value")
     return Cell(f"{value:g}%", value)
+
+
+def deposition_item(d: Deposition) -> QTreeWidgetItem:
+    """A deposition row: id, title, what it brought; its datasets come on expanding."""
+    brought = (
+        f"{_n(d.dataset_count, 'dataset')}, {_n(d.tomogram_count, 'tomogram')}, "
+        f"{_n(d.annotation_count, 'annotation')}"
+    )
+    date = (d.deposition_date or "")[:10]
+    return _item(
+        "deposition",
+        d,
+        {
+            NAME: Cell(str(d.id), d.id, f"deposited {date}" if date else ""),
+            TITLE: Cell(d.title),
+            COUNT: Cell(brought, d.annotation_count + d.tomogram_count + d.dataset_count),
+            TYPE: Cell(", ".join(d.types)),
+        },
+        expandable=True,
+    )
 
 
 def dataset_item(d: Dataset) -> QTreeWidgetItem:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import asdict, is_dataclass
+from dataclasses import asdict, is_dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qtpy.QtCore import Qt, QTimer, Signal
 from qtpy.QtWidgets import (
+    QComboBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -27,6 +28,7 @@ from ..local.details import local_details
 from ..local.tree import LocalSource
 from ..opening import Step, openable_files, plan
 from ..portal.client import PortalClient
+from ..portal.depositions import Deposition
 from ..portal.details import fetch_details, has_details
 from ..portal.facets import FacetValue
 from ..portal.filters import FilterError, Filters
@@ -50,8 +52,10 @@ from .paging import PagedChildren
 from .tree import (
     MORE,
     PortalTree,
+    alignment_item,
     annotation_item,
     dataset_item,
+    deposition_item,
     run_item,
     spacing_item,
     tomogram_item,
@@ -66,6 +70,9 @@ if TYPE_CHECKING:
 FILTER_DELAY_MS = 350
 # ``reveal`` looks for the next level this often, and gives up after this long.
 REVEAL_POLL_MS = 100
+BROWSE_MODES = ("datasets", "depositions")
+# The filters a dataset row's runs are listed with, when not the panel's (under a deposition).
+SCOPE = Qt.ItemDataRole.UserRole + 6
 REVEAL_TIMEOUT_S = 120.0
 BACKGROUND_ON = (
     "; background loading is now on (napari's asynchronous slicing, Preferences >"
@@ -111,6 +118,11 @@ def _filtered_dataset_pages(source: str, filters: Filters) -> Iterator[Sequence[
     """Datasets matching ``filters``, a page at a time (the server filters)."""
     with PortalClient(source) as client:
         yield from client.iter_filtered_dataset_pages(filters)
+
+
+def _deposition_pages(source: str) -> Iterator[Sequence[Deposition]]:
+    with PortalClient(source) as client:
+        yield from client.iter_deposition_pages()
 
 
 def _facets(source: str, filters: Filters) -> dict[str, list[FacetValue]]:
@@ -161,6 +173,12 @@ class ExplorerWidget(QWidget):
         self.url_edit = QLineEdit(default_url())
         self.url_edit.setToolTip("A portal GraphQL URL, or a folder of downloaded data")
         self.connect_button = QPushButton("Connect")
+        self.browse = QComboBox()
+        self.browse.addItems(BROWSE_MODES)
+        self.browse.setToolTip(
+            "datasets: the portal's datasets; depositions: what each submission brought, "
+            "its datasets under it"
+        )
         self.search_edit = QLineEdit()
         self.search_edit.setPlaceholderText("search: text, dataset id, run, object (Enter)")
         self.search_edit.setClearButtonEnabled(True)
@@ -196,7 +214,10 @@ class ExplorerWidget(QWidget):
         splitter.setSizes([380, 380, 240])
         layout = QVBoxLayout(self)
         layout.addLayout(source)
-        layout.addWidget(self.search_edit)
+        find = QHBoxLayout()
+        find.addWidget(self.browse)
+        find.addWidget(self.search_edit, 1)
+        layout.addLayout(find)
         layout.addWidget(self.filter_panel)
         layout.addWidget(splitter)
         layout.addWidget(self.status)
@@ -205,6 +226,7 @@ class ExplorerWidget(QWidget):
         self.url_edit.returnPressed.connect(self.connect_to_portal)
         self.search_edit.textChanged.connect(self.tree.filter_loaded)
         self.search_edit.returnPressed.connect(self.search)
+        self.browse.currentTextChanged.connect(lambda _mode: self.connect_to_portal(self.url))
         self.filter_panel.changed.connect(self._filter_timer.start)
         self.filter_panel.opened.connect(self.refresh_facets)
         self._filter_timer.timeout.connect(self.apply_filters)
@@ -233,6 +255,10 @@ class ExplorerWidget(QWidget):
         self.filter_panel.setToolTip(
             "filters ask the portal; a folder is searched by text" if local else ""
         )
+        self.browse.setEnabled(not local)
+        if not local and self.browse.currentText() == "depositions":
+            self._list_depositions()
+            return
         if not local and not self.filters.is_empty():
             self._list_filtered(self.filters)
             return
@@ -248,6 +274,22 @@ class ExplorerWidget(QWidget):
             self.jobs,
             errored=lambda exc: self._failed(None, exc),
             finished=lambda: self.set_status(_counted(listing, "datasets", self.url)),
+        )
+        listing.load_more()
+
+    def _list_depositions(self) -> None:
+        """The depositions, newest first; each lists its datasets (with the current
+        filters) when expanded."""
+        self.tree.clear()
+        self.set_status(f"Listing the depositions of {self.url}…")
+        listing = PagedChildren(
+            self.tree,
+            None,
+            _deposition_pages(self.url),
+            deposition_item,
+            self.jobs,
+            errored=lambda exc: self._failed(None, exc),
+            finished=lambda: self.set_status(_counted(listing, "depositions", self.url)),
         )
         listing.load_more()
 
@@ -315,8 +357,10 @@ class ExplorerWidget(QWidget):
         self.filter_panel.show_note("")
         self.filters = filters
         self.filter_panel.show_chips(filters)
-        if filters.is_empty():
-            self.connect_to_portal(self.url)
+        if filters.is_empty() or self.browse.currentText() == "depositions":
+            self.connect_to_portal(self.url)  # depositions stay listed; their datasets filter
+            if not filters.is_empty():
+                self.refresh_facets()
             return
         self._list_filtered(filters)
 
@@ -371,11 +415,29 @@ class ExplorerWidget(QWidget):
             )
             return
         PortalTree.mark_loading(item)
-        if kind == "dataset":
+        if kind == "deposition":
+            # Its datasets, and under each the runs that hold what it brought.
+            within = replace(self.filters, deposition_ids=(model.id,))
+
+            def scoped(d: Dataset) -> QTreeWidgetItem:
+                row = dataset_item(d)
+                row.setData(0, SCOPE, within)
+                return row
+
             PagedChildren(
                 self.tree,
                 item,
-                _run_pages(self.url, model, self.filters),
+                _filtered_dataset_pages(self.url, within),
+                scoped,
+                self.jobs,
+                errored=lambda exc: self._failed(item, exc),
+            ).load_more()
+        elif kind == "dataset":
+            scope = item.data(0, SCOPE)
+            PagedChildren(
+                self.tree,
+                item,
+                _run_pages(self.url, model, scope if isinstance(scope, Filters) else self.filters),
                 run_item,
                 self.jobs,
                 errored=lambda exc: self._failed(item, exc),
@@ -392,8 +454,6 @@ class ExplorerWidget(QWidget):
     def _spacing_loaded(self, item: QTreeWidgetItem, contents: VoxelSpacingContents) -> None:
         if not self.tree.holds(item):
             return
-        from .tree import alignment_item
-
         groups = contents.by_alignment()
         if len(groups) > 1:  # one node per alignment, holding its tomograms and annotations
             children = [alignment_item(g, contents) for g in groups]

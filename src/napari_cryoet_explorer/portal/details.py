@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .client import PortalClient
+from .depositions import Deposition
 from .errors import PortalNotFoundError, PortalResponseError
 from .models import Annotation, Dataset, Run, Tomogram
 from .schema import checked, selection
@@ -127,6 +128,7 @@ _QUERIES = {
     Run: ("runs", run_detail),
     Tomogram: ("tomograms", tomogram_detail),
     Annotation: ("annotations", annotation_detail),
+    Deposition: ("depositions", deposition_detail),
 }
 
 
@@ -136,13 +138,13 @@ def has_details(model: Any) -> bool:
 
 
 def fetch_details(client: PortalClient, model: Any) -> Mapping[str, Any]:
-    """The detail node of a dataset, run, tomogram or annotation: one request.
+    """The detail node of a dataset, run, tomogram, annotation or deposition: one request.
 
     Parameters
     ----------
     client : PortalClient
         The client (of this thread) to ask.
-    model : Dataset, Run, Tomogram or Annotation
+    model : Dataset, Run, Tomogram, Annotation or Deposition
         The selected node.
 
     Returns

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, is_dataclass
 from typing import Any, cast
 
+from .depositions import Deposition
 from .models import Annotation, Dataset, Run, Tomogram, VoxelSpacing
 from .vocabulary import NOT_AVAILABLE, quality_description, quality_label
 
@@ -1061,6 +1062,7 @@ def kind_of(model: Any) -> str | None:
         VoxelSpacing: "spacing",
         Tomogram: "tomogram",
         Annotation: "annotation",
+        Deposition: "deposition",
     }
     return kinds.get(type(model))
 
