@@ -73,11 +73,16 @@ def main(path: str) -> int:
         spacing = run.child(0)
         spacing.setExpanded(True)
         wait(idle)
+        # The first annotation under the spacing (under its first alignment, if several).
+        node = spacing
+        while node.childCount() and widget.tree.kind(node.child(0)) == "alignment":
+            node.child(0).setExpanded(True)
+            node = node.child(0)
         annotation = next(
             (
-                spacing.child(i)
-                for i in range(spacing.childCount())
-                if widget.tree.kind(spacing.child(i)) == "annotation"
+                node.child(i)
+                for i in range(node.childCount())
+                if widget.tree.kind(node.child(i)) == "annotation"
             ),
             spacing,
         )

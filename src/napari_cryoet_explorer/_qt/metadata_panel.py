@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from qtpy.QtCore import Qt, QUrl
-from qtpy.QtGui import QDesktopServices, QGuiApplication, QKeySequence, QPixmap
+from qtpy.QtGui import QColor, QDesktopServices, QGuiApplication, QKeySequence, QPixmap
 from qtpy.QtWidgets import (
     QLabel,
     QLineEdit,
@@ -22,6 +22,7 @@ from ..portal.sections import Row, Section, all_fields_section
 PHOTO_HEIGHT = 140
 # The label column fits its longest label up to this width; values get the rest.
 MAX_LABEL_WIDTH = 260
+LINK_ON_DARK = "#6cb4ff"  # a link colour that reads on napari's dark theme
 LINK = Qt.ItemDataRole.UserRole
 FIELD = Qt.ItemDataRole.UserRole + 1
 SECTION = Qt.ItemDataRole.UserRole + 2
@@ -134,10 +135,18 @@ class MetadataPanel(QWidget):
         parent.addChild(item)
         if row.link:
             item.setData(1, LINK, row.link)
-            item.setForeground(1, self.palette().link())
+            item.setForeground(1, self._link_color())
             item.setToolTip(1, f"{row.value}\n{row.link}\n(double-click to open)")
         for child in row.children:
             self._add_row(item, child)
+
+    def _link_color(self) -> QColor:
+        """The palette's link colour, lightened on a dark theme (napari's default),
+        where Qt's dark blue cannot be read."""
+        color = self.palette().link().color()
+        if self.palette().base().color().lightness() < 128 and color.lightness() < 140:
+            color = QColor(LINK_ON_DARK)
+        return color
 
     def _expansion(self) -> dict[str, bool]:
         return {title: item.isExpanded() for title, item in self.sections().items()}
