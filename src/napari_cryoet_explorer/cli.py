@@ -1,4 +1,4 @@
-"""Command line: ``napari-cryoet-explorer {demo,replica,ls,open}``."""
+"""Command line: ``napari-cryoet-explorer {demo,replica,ls,open,download}``."""
 
 from __future__ import annotations
 
@@ -57,6 +57,30 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     ls.add_argument("target", nargs="?", help="DATASET_ID[/RUN_NAME[/VOXEL_SPACING]]")
     add_filter_arguments(ls)
+
+    dl = sub.add_parser(
+        "download",
+        help="download a dataset, run or voxel spacing in the portal's layout (resumable)",
+    )
+    dl.add_argument("target", help="DATASET_ID[/RUN_NAME[/VOXEL_SPACING]]")
+    dl.add_argument("--dest", default=".", help="destination folder (default: here)")
+    dl.add_argument("--url", help="GraphQL URL (default: the public portal)")
+    dl.add_argument("--tomograms", action=argparse.BooleanOptionalAction, default=True)
+    dl.add_argument("--annotations", action=argparse.BooleanOptionalAction, default=True)
+    dl.add_argument(
+        "--format", choices=("zarr", "mrc", "both"), default="both", help="tomogram format"
+    )
+    dl.add_argument("--voxel-spacing", type=float, metavar="A", help="one voxel spacing only")
+    dl.add_argument(
+        "--annotation-id",
+        type=int,
+        action="append",
+        default=[],
+        metavar="ID",
+        help="only these annotations (repeatable)",
+    )
+    dl.add_argument("--dry-run", action="store_true", help="count the files, write nothing")
+    dl.add_argument("--jobs", type=int, default=8, help="files fetched at once")
     return parser
 
 
@@ -149,6 +173,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             filters=filters,
             facets=args.facets,
             depositions=args.depositions,
+        )
+    if args.command == "download":
+        from .downloads.command import run_download
+        from .downloads.plan import FORMATS, Choice
+
+        choice = Choice(
+            tomograms=args.tomograms,
+            annotations=args.annotations,
+            formats=FORMATS if args.format == "both" else (args.format,),
+            voxel_spacing=args.voxel_spacing,
+            annotation_ids=tuple(args.annotation_id),
+        )
+        return run_download(
+            args.target,
+            args.dest,
+            url=args.url,
+            choice=choice,
+            dry_run=args.dry_run,
+            jobs=args.jobs,
         )
     if args.command == "replica":
         from .replica.cli import run_replica

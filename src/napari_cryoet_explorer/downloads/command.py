@@ -1,0 +1,100 @@
+"""``napari-cryoet-explorer download TARGET``: the portal's layout on disk, resumable."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import TextIO
+
+from ..portal.client import PortalClient
+from ..portal.errors import PortalError
+from ..portal.ls import split_target
+from .plan import Choice, Item, dataset_items, run_items
+from .transfer import Cancelled, Report, download
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+NAME = "napari-cryoet-explorer download"
+
+
+def plan_target(client: PortalClient, target: str, choice: Choice) -> list[Item]:
+    """The files of ``DATASET_ID[/RUN_NAME[/VOXEL_SPACING]]`` that ``choice`` includes."""
+    dataset_id, run_name, spacing = split_target(target)
+    if dataset_id is None:
+        raise ValueError("give a target: DATASET_ID[/RUN_NAME[/VOXEL_SPACING]]")
+    if spacing is not None:
+        choice = Choice(
+            choice.tomograms, choice.annotations, choice.formats, spacing, choice.annotation_ids
+        )
+    if run_name is None:
+        return dataset_items(client, dataset_id, choice)
+    return run_items(client, dataset_id, run_name, choice)
+
+
+def _line(report: Report, started: float) -> str:
+    rate = report.bytes / max(time.monotonic() - started, 1e-6) / 2**20
+    return f"\r{report.done}/{report.total} files, {report.bytes / 2**20:.1f} MiB, {rate:.1f} MiB/s"
+
+
+def run_download(
+    target: str,
+    dest: str,
+    *,
+    url: str | None = None,
+    choice: Choice | None = None,
+    dry_run: bool = False,
+    jobs: int = 8,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """Download ``target`` into ``dest``; return an exit code (1 if any file failed,
+    2 for a malformed target or a destination that is a file)."""
+    out, err = out or sys.stdout, err or sys.stderr
+    choice = choice or Choice()
+    root = Path(dest).expanduser()
+    if root.exists() and not root.is_dir():
+        err.write(f"{NAME}: the destination {root} is a file, not a folder\n")
+        return EXIT_USAGE
+    try:
+        with PortalClient(url) as client:
+            items = plan_target(client, target, choice)
+    except PortalError as exc:
+        err.write(f"{NAME}: {exc}\n")
+        return EXIT_FAILED
+    except ValueError as exc:
+        err.write(f"{NAME}: {exc}\n")
+        return EXIT_USAGE
+    if dry_run:
+        present = sum((root / i.path).is_file() for i in items)
+        out.write(f"{len(items)} files for {target} ({present} already in {root})\n")
+        return EXIT_OK
+    started = time.monotonic()
+    cancel = threading.Event()
+    live = err.isatty()  # a progress line that rewrites itself, on a terminal only
+
+    def show(report: Report) -> None:
+        if live:
+            err.write(_line(report, started))
+            err.flush()
+
+    try:
+        report = download(items, root, jobs=jobs, cancel=cancel, progress=show)
+    except Cancelled:
+        err.write(f"\n{NAME}: cancelled; complete files stay in {root}, run again to resume\n")
+        return EXIT_FAILED
+    except OSError as exc:
+        err.write(f"\n{NAME}: {exc}\n")
+        return EXIT_FAILED
+    if live:
+        err.write(_line(report, started) + "\n")
+    out.write(
+        f"{report.fetched} fetched, {report.skipped} already there, "
+        f"{report.missing} not on the server (optional), {len(report.failed)} failed: {root}\n"
+    )
+    for _item, why in report.failed:
+        err.write(f"{NAME}: could not fetch {why}\n")
+    return EXIT_FAILED if report.failed else EXIT_OK
+
+
+__all__ = ["plan_target", "run_download"]
