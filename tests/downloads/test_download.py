@@ -156,7 +156,7 @@ def test_bad_targets_and_destinations(
         main(["download", "10000/TS_001", "--url", url, "--dest", str(tmp_path), "--dry-run"]) == 0
     )
     out = capsys.readouterr().out
-    assert "files for 10000/TS_001" in out and not (tmp_path / "10000").exists()
+    assert "files, " in out and "for 10000/TS_001" in out and not (tmp_path / "10000").exists()
 
 
 def test_the_download_opens_aligned(
@@ -179,3 +179,71 @@ def test_the_download_opens_aligned(
         ]
     )
     assert np.allclose(np.asarray(data) * np.asarray(kw["scale"]), truth)
+
+
+def test_dry_run_counts_files_and_bytes(
+    tiny_replica: ReplicaServer, tiny_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        [
+            "download",
+            "10000/TS_001",
+            "--url",
+            tiny_replica.url,
+            "--dest",
+            str(tmp_path),
+            "--dry-run",
+        ]
+    )
+    assert code == 0
+    want = _reachable(_files(tiny_root, "10000/TS_001"))
+    total = (
+        sum(len(v) for v in want.values())
+        + (tiny_root / "10000/dataset_metadata.json").stat().st_size
+    )
+    out = capsys.readouterr().out
+    assert out.startswith(f"{len(want) + 1} files, {total / 2**20:.1f} MiB")
+    assert not any(tmp_path.iterdir())
+
+
+def test_a_full_disk_stops_with_complete_files_only(
+    tiny_replica: ReplicaServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import errno
+
+    from napari_cryoet_explorer.downloads import transfer
+
+    real = transfer._fetch_one
+    calls: list[int] = []
+
+    def filling(item: Item, target: Path, cancel: threading.Event) -> int:
+        calls.append(1)
+        if len(calls) > 5:  # the disk fills after five files
+            part = target.with_name(target.name + PART_SUFFIX)
+            part.parent.mkdir(parents=True, exist_ok=True)
+            part.write_bytes(b"half")
+            part.unlink()
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(item, target, cancel)
+
+    monkeypatch.setattr(transfer, "_fetch_one", filling)
+    code = main(
+        [
+            "download",
+            "10000/TS_002/20",
+            "--url",
+            tiny_replica.url,
+            "--dest",
+            str(tmp_path),
+            "--jobs",
+            "1",
+        ]
+    )
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "no space left in" in err and "run again" in err
+    done = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert len(done) == 5 and not [p for p in done if p.name.endswith(PART_SUFFIX)]

@@ -12,7 +12,7 @@ from ..portal.client import PortalClient
 from ..portal.errors import PortalError
 from ..portal.ls import split_target
 from .plan import Choice, Item, dataset_items, run_items
-from .transfer import Cancelled, Report, download
+from .transfer import Cancelled, DiskFull, Report, download, measure
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 NAME = "napari-cryoet-explorer download"
@@ -30,6 +30,13 @@ def plan_target(client: PortalClient, target: str, choice: Choice) -> list[Item]
     if run_name is None:
         return dataset_items(client, dataset_id, choice)
     return run_items(client, dataset_id, run_name, choice)
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} bytes"
 
 
 def _line(report: Report, started: float) -> str:
@@ -67,7 +74,14 @@ def run_download(
         return EXIT_USAGE
     if dry_run:
         present = sum((root / i.path).is_file() for i in items)
-        out.write(f"{len(items)} files for {target} ({present} already in {root})\n")
+        sizes = measure(items, jobs=jobs)
+        known = [s for s in sizes.values() if s is not None]
+        unknown = len(items) - len(known)
+        note = f", {unknown} of unknown size or not on the server" if unknown else ""
+        out.write(
+            f"{len(items)} files, {_size(sum(known))}{note}, for {target} "
+            f"({present} already in {root})\n"
+        )
         return EXIT_OK
     started = time.monotonic()
     cancel = threading.Event()
@@ -82,6 +96,9 @@ def run_download(
         report = download(items, root, jobs=jobs, cancel=cancel, progress=show)
     except Cancelled:
         err.write(f"\n{NAME}: cancelled; complete files stay in {root}, run again to resume\n")
+        return EXIT_FAILED
+    except DiskFull as exc:
+        err.write(f"\n{NAME}: {exc.strerror}; complete files stay, free space and run again\n")
         return EXIT_FAILED
     except OSError as exc:
         err.write(f"\n{NAME}: {exc}\n")

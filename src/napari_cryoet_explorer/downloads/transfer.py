@@ -8,6 +8,7 @@ Transient failures (connection resets, 429, 5xx) are retried with backoff and ji
 
 from __future__ import annotations
 
+import errno
 import os
 import random
 import threading
@@ -28,6 +29,26 @@ BACKOFF_S = 0.25
 
 class Cancelled(Exception):
     """The download was cancelled; complete files stay, partial ones are removed."""
+
+
+class DiskFull(OSError):
+    """The destination filled up: the download stopped, complete files stay."""
+
+
+def measure(items: Sequence[Item], *, jobs: int = 8) -> dict[str, int | None]:
+    """Each file's size as the server announces it (None where it does not say, or
+    has no such optional file), asked ``jobs`` at a time."""
+
+    def size(item: Item) -> int | None:
+        fs, inner = filesystem(item.url)
+        try:
+            value = fs.info(inner).get("size")
+        except (FileNotFoundError, OSError, ValueError):
+            return None
+        return int(value) if isinstance(value, int | float) else None
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return dict(zip((i.path for i in items), pool.map(size, items), strict=True))
 
 
 @dataclass
@@ -159,6 +180,18 @@ def download(
                 return
             except Cancelled:
                 raise
+            except OSError as exc:
+                if exc.errno == errno.ENOSPC:
+                    stop.set()
+                    raise DiskFull(
+                        errno.ENOSPC, f"no space left in {root} while writing {item.path}"
+                    ) from None
+                if attempt + 1 < ATTEMPTS and _transient(exc) and not stop.is_set():
+                    time.sleep(BACKOFF_S * 2**attempt * (0.5 + random.random()))
+                    continue
+                with lock:
+                    report.failed.append((item, f"{item.url}: {exc}"))
+                return
             except Exception as exc:
                 if attempt + 1 < ATTEMPTS and _transient(exc) and not stop.is_set():
                     time.sleep(BACKOFF_S * 2**attempt * (0.5 + random.random()))
@@ -183,7 +216,11 @@ def download(
             for f in futures:
                 f.cancel()
             raise Cancelled() from None
+        except DiskFull:
+            for f in futures:
+                f.cancel()
+            raise
     return report
 
 
-__all__ = ["PART_SUFFIX", "Cancelled", "Report", "download"]
+__all__ = ["PART_SUFFIX", "Cancelled", "DiskFull", "Report", "download", "measure"]
