@@ -81,6 +81,16 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     dl.add_argument("--dry-run", action="store_true", help="count the files, write nothing")
     dl.add_argument("--jobs", type=int, default=8, help="files fetched at once")
+    dl.add_argument(
+        "--print-aws",
+        action="store_true",
+        help="print the AWS CLI command that fetches the same, and stop",
+    )
+    dl.add_argument(
+        "--print-python",
+        action="store_true",
+        help="print the official client's lines that fetch the same, and stop",
+    )
     return parser
 
 
@@ -185,6 +195,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             voxel_spacing=args.voxel_spacing,
             annotation_ids=tuple(args.annotation_id),
         )
+        if args.print_aws or args.print_python:
+            from .downloads.command import run_handoff
+
+            return run_handoff(
+                args.target, args.dest, url=args.url, aws=args.print_aws, python=args.print_python
+            )
         return run_download(
             args.target,
             args.dest,

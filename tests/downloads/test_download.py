@@ -247,3 +247,40 @@ def test_a_full_disk_stops_with_complete_files_only(
     assert "no space left in" in err and "run again" in err
     done = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert len(done) == 5 and not [p for p in done if p.name.endswith(PART_SUFFIX)]
+
+
+@pytest.mark.parametrize(
+    ("target", "prefix", "folder"),
+    [
+        ("10000", "10000/", "10000/"),
+        ("10000/TS_001", "10000/TS_001/", "10000/TS_001/"),
+        ("10000/TS_001/10", "10000/TS_001/Reconstructions/VoxelSpacing10.000/", None),
+    ],
+)
+def test_aws_and_python_hand_offs(
+    target: str,
+    prefix: str,
+    folder: str | None,
+    tiny_replica: ReplicaServer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    dest = "/data/cryo et"
+    argv = ["download", target, "--url", tiny_replica.url, "--dest", dest]
+    assert main([*argv, "--print-aws"]) == 0
+    aws = capsys.readouterr().out.strip()
+    assert aws == (
+        f"aws s3 --no-sign-request sync s3://cryoet-data-portal-public/{prefix} '{dest}/{prefix}'"
+    )
+    assert main([*argv, "--print-python"]) == 0
+    snippet = capsys.readouterr().out
+    compile(snippet, "<snippet>", "exec")  # valid Python, never run here
+    assert "from cryoet_data_portal import" in snippet
+    if folder == "10000/":
+        assert f"Dataset.get_by_id(client, 10000).download_everything('{dest}')" in snippet
+    elif folder is not None:
+        assert "Run.name == 'TS_001'" in snippet
+        assert f"run.download_everything('{dest}/10000')" in snippet
+    else:
+        assert f"spacing.download_everything('{dest}/10000/TS_001/Reconstructions')" in snippet
+    assert main(["download", "99999", "--url", tiny_replica.url, "--print-aws"]) == 1
+    assert "no dataset 99999" in capsys.readouterr().err

@@ -11,6 +11,7 @@ from typing import TextIO
 from ..portal.client import PortalClient
 from ..portal.errors import PortalError
 from ..portal.ls import split_target
+from .handoffs import aws_command, python_snippet, resolve_target
 from .plan import Choice, Item, dataset_items, run_items
 from .transfer import Cancelled, DiskFull, Report, download, measure
 
@@ -114,4 +115,32 @@ def run_download(
     return EXIT_FAILED if report.failed else EXIT_OK
 
 
-__all__ = ["plan_target", "run_download"]
+def run_handoff(
+    target: str,
+    dest: str,
+    *,
+    url: str | None = None,
+    aws: bool = False,
+    python: bool = False,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """Print the AWS CLI command and / or the official client's lines for ``target``."""
+    out, err = out or sys.stdout, err or sys.stderr
+    try:
+        with PortalClient(url) as client:
+            resolved = resolve_target(client, target)
+    except PortalError as exc:
+        err.write(f"{NAME}: {exc}\n")
+        return EXIT_FAILED
+    except ValueError as exc:
+        err.write(f"{NAME}: {exc}\n")
+        return EXIT_USAGE
+    if aws:
+        out.write(aws_command(resolved, dest) + "\n")
+    if python:
+        out.write(python_snippet(resolved, dest))
+    return EXIT_OK
+
+
+__all__ = ["plan_target", "run_download", "run_handoff"]
