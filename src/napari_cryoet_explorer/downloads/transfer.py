@@ -18,6 +18,8 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import aiohttp
+
 from ..io.sources import filesystem
 from .plan import Item
 
@@ -70,6 +72,13 @@ class Report:
 
 
 def _transient(exc: BaseException) -> bool:
+    """Worth another try: a body cut short or a dropped connection (whatever status
+    aiohttp gives it), 429, 5xx, a timeout."""
+    if isinstance(exc, aiohttp.ClientPayloadError | aiohttp.ClientConnectionError):
+        return True
+    cause = exc.__cause__ or exc.__context__
+    if cause is not None and cause is not exc and _transient(cause):
+        return True
     status = getattr(exc, "status", None) or getattr(exc, "code", None)
     if isinstance(status, int):
         return status == 429 or status >= 500
