@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import pytest
 from qtpy.QtCore import Qt
 
 from napari_cryoet_explorer._qt.widget import ExplorerWidget
@@ -15,19 +14,6 @@ from napari_cryoet_explorer.replica.server import ReplicaServer
 from napari_cryoet_explorer.replica.synthetic import GeneratedPortal
 
 TIMEOUT = 30_000
-
-
-@pytest.fixture
-def widget(
-    make_napari_viewer: Callable[..., Any],
-    qtbot: Any,
-    replica_factory: Callable[..., ReplicaServer],
-) -> Iterator[ExplorerWidget]:
-    w = ExplorerWidget(make_napari_viewer())
-    qtbot.addWidget(w)
-    yield w
-    w.jobs.cancel_all()
-    qtbot.waitUntil(lambda: not w.jobs.busy, timeout=TIMEOUT)
 
 
 def _top(widget: ExplorerWidget) -> list[str]:

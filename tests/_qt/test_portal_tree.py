@@ -6,10 +6,9 @@ test module names.)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import pytest
 from qtpy.QtCore import QPoint, Qt
 
 from napari_cryoet_explorer._qt.tree import (
@@ -48,20 +47,6 @@ from napari_cryoet_explorer.replica.synthetic import GeneratedPortal
 
 TIMEOUT = 30_000
 Entities = dict[str, list[dict[str, Any]]]
-
-
-@pytest.fixture
-def widget(
-    make_napari_viewer: Callable[..., Any],
-    qtbot: Any,
-    replica_factory: Callable[..., ReplicaServer],
-) -> Iterator[ExplorerWidget]:
-    viewer = make_napari_viewer()
-    w = ExplorerWidget(viewer)
-    qtbot.addWidget(w)
-    yield w
-    w.jobs.cancel_all()
-    qtbot.waitUntil(lambda: not w.jobs.busy, timeout=TIMEOUT)
 
 
 def _connect(widget: ExplorerWidget, url: str, qtbot: Any, n: int) -> None:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
-
-import pytest
 
 from napari_cryoet_explorer._qt.widget import ExplorerWidget
 from napari_cryoet_explorer.portal.models import Tomogram, VoxelSpacing
@@ -13,19 +11,6 @@ from napari_cryoet_explorer.replica.server import ReplicaServer
 from napari_cryoet_explorer.replica.store import Store
 
 TIMEOUT = 60_000
-
-
-@pytest.fixture
-def widget(
-    make_napari_viewer: Callable[..., Any],
-    qtbot: Any,
-    replica_factory: Callable[..., ReplicaServer],
-) -> Iterator[ExplorerWidget]:
-    w = ExplorerWidget(make_napari_viewer())
-    qtbot.addWidget(w)
-    yield w
-    w.jobs.cancel_all()
-    qtbot.waitUntil(lambda: not w.jobs.busy, timeout=TIMEOUT)
 
 
 def _revealed(widget: ExplorerWidget, qtbot: Any) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import itertools
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -20,24 +20,6 @@ from napari_cryoet_explorer.replica.store import Store
 from napari_cryoet_explorer.replica.synthetic import GeneratedPortal
 
 TIMEOUT = 30_000
-
-
-@pytest.fixture
-def widget(
-    make_napari_viewer: Callable[..., Any],
-    qtbot: Any,
-    replica_factory: Callable[..., ReplicaServer],
-) -> Iterator[ExplorerWidget]:
-    # Depending on replica_factory keeps the test's replicas up until the widget's jobs end.
-    viewer = make_napari_viewer()
-    w = ExplorerWidget(viewer)
-    qtbot.addWidget(w)
-    yield w
-    # A worker still in flight (details, a key photo) holds the viewer: let it finish.
-    w.jobs.cancel_all()
-    qtbot.waitUntil(lambda: not w.jobs.busy, timeout=TIMEOUT)
-    # So does a layer napari is still slicing in its background thread.
-    qtbot.waitUntil(lambda: all(layer.loaded for layer in w.viewer.layers), timeout=TIMEOUT)
 
 
 @pytest.fixture

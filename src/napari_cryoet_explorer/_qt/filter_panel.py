@@ -123,8 +123,8 @@ def _quiet(*widgets: QWidget) -> Iterator[None]:
 
 
 class FilterPanel(QWidget):
-    """Collapsible filters; ``changed`` fires on every user edit, ``opened`` when the
-    panel is first unfolded (facet counts are fetched only once someone looks)."""
+    """Collapsible filters; ``changed`` fires on every user edit, ``opened`` each time
+    the panel is unfolded (facet counts are fetched only while someone looks)."""
 
     changed = Signal()
     opened = Signal()
@@ -231,7 +231,6 @@ class FilterPanel(QWidget):
         self.chip_area.setVisible(False)
         self.note.setVisible(False)
 
-        self._opened_once = False
         self.collapsible.toggled.connect(self._toggled)
         self.clear_button.clicked.connect(self.clear)
         for check in (self.ground_truth, *self.has.values()):
@@ -253,8 +252,7 @@ class FilterPanel(QWidget):
         return edit
 
     def _toggled(self, expanded: bool) -> None:
-        if expanded and not self._opened_once:
-            self._opened_once = True
+        if expanded:
             self.opened.emit()
 
     # -- reading and writing the filters -------------------------------------------

@@ -187,6 +187,7 @@ class ExplorerWidget(QWidget):
         self.filter_panel = FilterPanel()
         self.filters = Filters()
         self._facets_asked = 0  # answers to older facet requests are dropped
+        self._facets_for: tuple[str, Filters] | None = None  # what the counts shown are of
         # Typing and ticking settle for a moment before the server is asked.
         self._filter_timer = QTimer(self)
         self._filter_timer.setSingleShot(True)
@@ -264,8 +265,7 @@ class ExplorerWidget(QWidget):
             return
         self.tree.clear()
         self.set_status(f"Connecting to {self.url}…")
-        if self.filter_panel.collapsible.isExpanded() and not local:
-            self.refresh_facets()
+        self.refresh_facets()
         listing = PagedChildren(
             self.tree,
             None,
@@ -359,8 +359,7 @@ class ExplorerWidget(QWidget):
         self.filter_panel.show_chips(filters)
         if filters.is_empty() or self.browse.currentText() == "depositions":
             self.connect_to_portal(self.url)  # depositions stay listed; their datasets filter
-            if not filters.is_empty():
-                self.refresh_facets()
+            self.refresh_facets()
             return
         self._list_filtered(filters)
 
@@ -388,9 +387,16 @@ class ExplorerWidget(QWidget):
 
     def refresh_facets(self) -> None:
         """Fetch each facet's counts under the current filters (one request), in a
-        worker; an answer to an older request is dropped."""
+        worker, while the panel is unfolded and the counts shown are of other filters
+        (folding it defers the request to the next unfolding); an answer to an older
+        request is dropped."""
         if not self.url or _is_local(self.url):
             return
+        if not self.filter_panel.collapsible.isExpanded():
+            return
+        if self._facets_for == (self.url, self.filters):
+            return
+        self._facets_for = (self.url, self.filters)
         self._facets_asked += 1
         asked, filters, url = self._facets_asked, self.filters, self.url
 
@@ -400,6 +406,7 @@ class ExplorerWidget(QWidget):
 
         def failed(exc: BaseException) -> None:
             if asked == self._facets_asked:
+                self._facets_for = None  # asked again at the next change or unfolding
                 self.filter_panel.show_note(f"facet counts unavailable: {exc}", error=True)
 
         self.jobs.start(_facets, url, filters, returned=loaded, errored=failed)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, TypeVar
 
 from ..portal.client import PortalClient
 from ..portal.errors import PortalError
@@ -16,6 +17,7 @@ from .plan import Choice, Item, dataset_items, run_items
 from .transfer import Cancelled, DiskFull, Report, download, measure
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+T = TypeVar("T")
 NAME = "napari-cryoet-explorer download"
 
 
@@ -31,6 +33,20 @@ def plan_target(client: PortalClient, target: str, choice: Choice) -> list[Item]
     if run_name is None:
         return dataset_items(client, dataset_id, choice)
     return run_items(client, dataset_id, run_name, choice)
+
+
+def _ask(url: str | None, question: Callable[[PortalClient], T], err: TextIO) -> T | int:
+    """``question`` answered by the portal, or the exit code after a one-line message
+    (1 when the portal failed or lacks the node, 2 for a malformed target)."""
+    try:
+        with PortalClient(url) as client:
+            return question(client)
+    except PortalError as exc:
+        err.write(f"{NAME}: {exc}\n")
+        return EXIT_FAILED
+    except ValueError as exc:
+        err.write(f"{NAME}: {exc}\n")
+        return EXIT_USAGE
 
 
 def _size(n: int) -> str:
@@ -64,15 +80,10 @@ def run_download(
     if root.exists() and not root.is_dir():
         err.write(f"{NAME}: the destination {root} is a file, not a folder\n")
         return EXIT_USAGE
-    try:
-        with PortalClient(url) as client:
-            items = plan_target(client, target, choice)
-    except PortalError as exc:
-        err.write(f"{NAME}: {exc}\n")
-        return EXIT_FAILED
-    except ValueError as exc:
-        err.write(f"{NAME}: {exc}\n")
-        return EXIT_USAGE
+    planned = _ask(url, lambda client: plan_target(client, target, choice), err)
+    if isinstance(planned, int):
+        return planned
+    items = planned
     if dry_run:
         present = sum((root / i.path).is_file() for i in items)
         sizes = measure(items, jobs=jobs)
@@ -127,15 +138,9 @@ def run_handoff(
 ) -> int:
     """Print the AWS CLI command and / or the official client's lines for ``target``."""
     out, err = out or sys.stdout, err or sys.stderr
-    try:
-        with PortalClient(url) as client:
-            resolved = resolve_target(client, target)
-    except PortalError as exc:
-        err.write(f"{NAME}: {exc}\n")
-        return EXIT_FAILED
-    except ValueError as exc:
-        err.write(f"{NAME}: {exc}\n")
-        return EXIT_USAGE
+    resolved = _ask(url, lambda client: resolve_target(client, target), err)
+    if isinstance(resolved, int):
+        return resolved
     if aws:
         out.write(aws_command(resolved, dest) + "\n")
     if python:
