@@ -25,6 +25,9 @@ from napari_cryoet_explorer.replica.synthetic import (
 os.environ.setdefault(
     "NAPARI_CONFIG", str(Path(tempfile.mkdtemp(prefix="napari-settings-")) / "settings.yaml")
 )
+# Remembered download folders and the chunk cache likewise stay out of the user's own.
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="cryoet-config-")
+os.environ["NAPARI_CRYOET_EXPLORER_CACHE"] = tempfile.mkdtemp(prefix="cryoet-chunks-")
 
 
 @pytest.fixture(scope="session")
