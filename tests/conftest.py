@@ -30,6 +30,20 @@ os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="cryoet-config-")
 os.environ["NAPARI_CRYOET_EXPLORER_CACHE"] = tempfile.mkdtemp(prefix="cryoet-chunks-")
 
 
+@pytest.fixture(autouse=True)
+def _own_cache_and_downloads(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Each test starts with an empty chunk cache and no remembered download folder:
+    replica ports come round again, so a shared cache could answer one test with
+    another's files, and a remembered download would open instead of the replica."""
+    saved = {k: os.environ.get(k) for k in ("XDG_CONFIG_HOME", "NAPARI_CRYOET_EXPLORER_CACHE")}
+    os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("config"))
+    os.environ["NAPARI_CRYOET_EXPLORER_CACHE"] = str(tmp_path_factory.mktemp("chunks"))
+    yield
+    for key, value in saved.items():
+        if value is not None:
+            os.environ[key] = value
+
+
 @pytest.fixture(scope="session")
 def tiny_portal(tmp_path_factory: pytest.TempPathFactory) -> GeneratedPortal:
     """The ``tiny`` synthetic portal, written once per test session."""

@@ -1,7 +1,9 @@
 """What to read for a tomogram and its annotations: a plan of reader calls (Qt-free).
 
 The widget and the demo both run these steps, one LayerData batch each, so layers can
-stream into the viewer and a cancel between steps leaves whole layers only.
+stream into the viewer and a cancel between steps leaves whole layers only. A file
+found complete in a remembered download folder is read from there; anything else is
+read from the portal through the on-disk cache. :func:`origin_note` says which.
 """
 
 from __future__ import annotations
@@ -9,7 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
+from typing import Any
 
+from .downloads.cache import Counts, counts, describe
+from .downloads.local_copies import LocalCopy, find_local
 from .io import LayerData, read_annotation_file, read_tomogram
 from .io.tomogram import with_contrast_limits
 from .portal.models import (
@@ -27,10 +33,61 @@ OPENABLE_FORMATS = ("ndjson", "zarr", "mrc")
 
 @dataclass(frozen=True)
 class Step:
-    """One reader call and what it is for (shown in progress and errors)."""
+    """One reader call and what it is for (shown in progress and errors).
+
+    Attributes
+    ----------
+    label : str
+        What is read (``tomogram 100``, ``ribosome (OrientedPoint)``).
+    run : callable
+        The reader call.
+    url : str or None
+        The portal URL the step stands for.
+    local : LocalCopy or None
+        The download it reads instead of the URL, if one was found.
+    """
 
     label: str
     run: Callable[[], list[LayerData]]
+    url: str | None = None
+    local: LocalCopy | None = None
+
+    @property
+    def source(self) -> str | None:
+        """What the step reads: the local path, else the URL."""
+        return str(self.local.path) if self.local is not None else self.url
+
+
+def origin_note(step: Step, read: Counts | None = None) -> str:
+    """Where a step's data come from, for the widget: ``from your download in DIR``,
+    ``from the on-disk cache (N files)``, or empty (from the network).
+
+    Parameters
+    ----------
+    step : Step
+        A step of :func:`plan`.
+    read : Counts, optional
+        The cache counts of this read alone (``counts(url)`` after minus before); by
+        default everything read from the step's URL in this session.
+    """
+    if step.local is not None:
+        return f"from your download in {step.local.folder}"
+    if step.url is None:
+        return ""
+    return describe(step.url, read if read is not None else counts(step.url))
+
+
+def _origin(url: str, folders: Iterable[str | Path] | None) -> tuple[str, LocalCopy | None]:
+    """What to read for ``url``, and the download found, if any."""
+    found = find_local(url, folders)
+    return (url, None) if found is None else (str(found.path), found)
+
+
+def _provenance(url: str, local: LocalCopy | None) -> dict[str, Any]:
+    meta: dict[str, Any] = {"portal_url": url}
+    if local is not None:
+        meta["download_folder"] = str(local.folder)
+    return meta
 
 
 def default_tomogram(contents: VoxelSpacingContents) -> Tomogram:
@@ -66,13 +123,22 @@ def plan(
     multiscale: bool = True,
     level: int | None = None,
     include_tomogram: bool = True,
+    download_folders: Iterable[str | Path] | None = None,
 ) -> list[Step]:
-    """Reader steps: the tomogram, then each chosen annotation file."""
+    """Reader steps: the tomogram, then each chosen annotation file.
+
+    Files found complete under a download folder (default: the remembered ones) are
+    read from disk, with the same layer names and scales as from the portal; the
+    layers' metadata keep ``source`` (what was read), ``portal_url`` and, for a
+    download, ``download_folder``.
+    """
+    folders = None if download_folders is None else list(download_folders)
     steps = []
     if include_tomogram:
-        source = tomogram.https_omezarr_dir or tomogram.https_mrc_file
-        if source is None:
+        url = tomogram.https_omezarr_dir or tomogram.https_mrc_file
+        if url is None:
             raise ValueError(f"tomogram {tomogram.id} has neither OME-Zarr nor MRC")
+        source, local = _origin(url, folders)
         read = partial(
             read_tomogram,
             source,
@@ -80,24 +146,38 @@ def plan(
             name=f"{run_name} tomogram {tomogram.id}",
             multiscale=multiscale,
             level=level,
-            metadata=dict(tomogram.fields),
+            metadata={**tomogram.fields, **_provenance(url, local)},
         )
         # The contrast comes from a plane read here, in the worker: left to napari, it
         # would be computed from the first slice it shows, on its own thread's time.
-        steps.append(Step(f"tomogram {tomogram.id}", lambda: [with_contrast_limits(read())]))
+        steps.append(
+            Step(
+                f"tomogram {tomogram.id}",
+                lambda: [with_contrast_limits(read())],
+                url=url,
+                local=local,
+            )
+        )
     for annotation, file in files:
+        source, local = _origin(file.https_path, folders)
         steps.append(
             Step(
                 f"{annotation.object_name} ({file.shape_type})",
                 partial(
                     read_annotation_file,
-                    file.https_path,
+                    source,
                     voxel_spacing=contents.voxel_spacing.voxel_spacing,
                     shape_type=file.shape_type,
                     object_name=annotation.object_name,
                     run_name=run_name,
-                    metadata={"annotation": dict(annotation.fields), "file": dict(file.fields)},
+                    metadata={
+                        "annotation": dict(annotation.fields),
+                        "file": dict(file.fields),
+                        **_provenance(file.https_path, local),
+                    },
                 ),
+                url=file.https_path,
+                local=local,
             )
         )
     return steps

@@ -13,6 +13,16 @@ from napari_cryoet_explorer.replica.server import ReplicaServer
 from napari_cryoet_explorer.replica.synthetic import GeneratedPortal, generate_portal
 
 
+@pytest.fixture(autouse=True)
+def own_chunk_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each test its own on-disk cache: replica ports come round again within a session,
+    and a URL one test cached must not answer for another test's portal (nor hide the
+    requests a test counts)."""
+    monkeypatch.setenv("NAPARI_CRYOET_EXPLORER_CACHE", str(tmp_path_factory.mktemp("chunks")))
+
+
 @pytest.fixture(params=["local", "http"])
 def files(
     request: pytest.FixtureRequest,

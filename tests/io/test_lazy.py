@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from portal_files import PortalFiles
 
+from napari_cryoet_explorer.downloads.cache import OFF_ENV
 from napari_cryoet_explorer.io import open_run, read_tomogram
 from napari_cryoet_explorer.io.tomogram import with_contrast_limits
 from napari_cryoet_explorer.replica.server import ReplicaServer
@@ -20,6 +21,13 @@ from napari_cryoet_explorer.replica.synthetic import GeneratedPortal, generate_p
 
 METADATA = (".zattrs", ".zgroup", ".zarray", ".zmetadata", "zarr.json")
 CHUNK = 32
+
+
+@pytest.fixture(autouse=True)
+def _every_read_counted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The on-disk cache off: it would answer a repeated read without a request, and
+    these tests count what the readers and napari ask for."""
+    monkeypatch.setenv(OFF_ENV, "1")
 
 
 def _chunk_reads(server: ReplicaServer) -> list[tuple[int, ...]]:

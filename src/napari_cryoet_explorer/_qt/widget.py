@@ -22,11 +22,12 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
+from ..downloads.cache import counts as cache_counts
 from ..io import LayerData
 from ..io.sources import read_bytes
 from ..local.details import local_details
 from ..local.tree import LocalSource
-from ..opening import Step, openable_files, plan
+from ..opening import Step, openable_files, origin_note, plan
 from ..portal.client import PortalClient
 from ..portal.depositions import Deposition
 from ..portal.details import fetch_details, has_details
@@ -45,6 +46,7 @@ from ..portal.schema import default_url
 from ..portal.sections import all_fields_section, initial_node, kind_of, sections_for
 from . import warmup
 from .filter_panel import FilterPanel
+from .handoff_buttons import HandoffBar
 from .layer_queue import LayerQueue
 from .metadata_panel import MetadataPanel
 from .open_panel import OpenPanel
@@ -145,13 +147,21 @@ def _details(source: str, model: Any) -> Mapping[str, Any]:
         return fetch_details(client, model)
 
 
-def _run_steps(steps: list[Step]) -> Iterator[tuple[str, list[LayerData] | None, str | None]]:
-    """Run reader steps in a worker, yielding each step's layers (or its error)."""
+StepResult = tuple[str, list[LayerData] | None, str | None, str]
+
+
+def _run_steps(steps: list[Step]) -> Iterator[StepResult]:
+    """Run reader steps in a worker, yielding each step's layers (or its error) and
+    where its data came from (a download, the on-disk cache, or the network: empty)."""
     for step in steps:
+        before = cache_counts(step.url) if step.url else None
         try:
-            yield step.label, step.run(), None
+            layers = step.run()
         except Exception as exc:  # one bad file must not stop the others
-            yield step.label, None, f"{step.label}: {exc}"
+            yield step.label, None, f"{step.label}: {exc}", ""
+            continue
+        read = cache_counts(step.url) - before if step.url and before is not None else None
+        yield step.label, layers, None, origin_note(step, read)
 
 
 class ExplorerWidget(QWidget):
@@ -201,6 +211,7 @@ class ExplorerWidget(QWidget):
         self.tree = PortalTree()
         self.metadata = MetadataPanel()
         self.open_panel = OpenPanel()
+        self.handoffs = HandoffBar(napari_viewer, self.jobs)
 
         source = QHBoxLayout()
         source.addWidget(self.url_edit)
@@ -221,6 +232,7 @@ class ExplorerWidget(QWidget):
         layout.addLayout(find)
         layout.addWidget(self.filter_panel)
         layout.addWidget(splitter)
+        layout.addWidget(self.handoffs)
         layout.addWidget(self.status)
 
         self.connect_button.clicked.connect(self.connect_to_portal)
@@ -240,6 +252,7 @@ class ExplorerWidget(QWidget):
             scroll.valueChanged.connect(self._scrolled)
         self.open_panel.open_requested.connect(self.open_selected)
         self.open_panel.cancel_requested.connect(self.cancel_open)
+        self.handoffs.status.connect(self.set_status)
         # "3D" shows the viewer's mode, so Open never flips a 3D view back to 2D.
         self.open_panel.three_d.setChecked(napari_viewer.dims.ndisplay == 3)
         napari_viewer.dims.events.ndisplay.connect(self._ndisplay_changed)
@@ -487,6 +500,7 @@ class ExplorerWidget(QWidget):
     def _selected(
         self, item: QTreeWidgetItem | None, _previous: QTreeWidgetItem | None = None
     ) -> None:
+        self.handoffs.show_item(item, self.url, local=_is_local(self.url))
         model = PortalTree.node_model(item)
         if item is None or model is None:
             return
@@ -612,20 +626,25 @@ class ExplorerWidget(QWidget):
         queue = LayerQueue(self.viewer, added.append)
         self._open_queue = queue
 
-        def read(result: tuple[str, list[LayerData] | None, str | None]) -> None:
-            label, layers, error = result
+        origins: list[str] = []
+
+        def read(result: StepResult) -> None:
+            label, layers, error, origin = result
             if error:
                 _notify_error(error)
             queue.put(layers or [])
             self.open_panel.progress.setValue(self.open_panel.progress.value() + 1)
-            self.set_status(f"read {label}")
+            if origin:
+                origins.append(f"{label} {origin}")
+            self.set_status(f"read {label} {origin}".rstrip())
 
         def drained() -> None:
             self.open_panel.set_busy(False)
             self._open_worker = self._open_queue = None
             if self.status.text() != "cancelled":
                 note = BACKGROUND_ON if background_switched_on else self._background_hint()
-                self.set_status(f"opened {len(added)} layers{note}")
+                where = f" ({'; '.join(origins)})" if origins else ""
+                self.set_status(f"opened {len(added)} layers{where}{note}")
             self.layers_opened.emit(len(added))
 
         self._open_worker = self.jobs.start(
@@ -777,6 +796,7 @@ class ExplorerWidget(QWidget):
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
         self.jobs.cancel_all()
+        self.handoffs.stop()  # downloads under way stop; complete files stay
         if self._open_queue is not None:  # layers read but not added stay out
             self._open_queue.discard()
         super().closeEvent(event)

@@ -1,4 +1,9 @@
-"""MRC / REC volumes as lazy dask arrays: memory-mapped on disk, range requests over HTTP."""
+"""MRC / REC volumes as lazy dask arrays: memory-mapped on disk, range requests over HTTP.
+
+Over the network the header, the size and each block of planes go through the on-disk
+cache (:mod:`..downloads.cache`), keyed by URL and byte range: the blocks are whole
+planes in fixed chunks, so reopening asks for the same ranges and finds them on disk.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ import numpy as np
 from mrcfile import utils as mrc_utils
 from mrcfile.dtypes import HEADER_DTYPE
 
+from ..downloads.cache import DiskCache, cache_for
 from .errors import ReaderError
 from .sources import filesystem, is_url
 
@@ -20,13 +26,15 @@ from .sources import filesystem, is_url
 CHUNK_BYTES = 8 * 2**20
 
 
-def read_mrc(path: str | Path) -> tuple[da.Array, float | None]:
+def read_mrc(path: str | Path, *, cache: bool = True) -> tuple[da.Array, float | None]:
     """Open an MRC file lazily.
 
     Parameters
     ----------
     path : str or Path
         A local ``.mrc`` / ``.rec`` or an http(s) / s3 URL.
+    cache : bool
+        Read a URL's ranges through the on-disk cache (unless turned off by environment).
 
     Returns
     -------
@@ -41,7 +49,7 @@ def read_mrc(path: str | Path) -> tuple[da.Array, float | None]:
         The file is truncated or not MRC; the message names it.
     """
     if is_url(path):
-        return _read_remote(str(path))
+        return _read_remote(str(path), cache_for(str(path), cache))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -66,11 +74,44 @@ def _chunks(shape: tuple[int, ...], dtype: np.dtype[Any]) -> tuple[int, ...]:
     return (depth, *shape[1:])
 
 
+def _read_range(url: str, start: int, end: int, disk: DiskCache | None) -> bytes:
+    """Bytes ``start`` to ``end`` of ``url``, through the cache when there is one."""
+
+    def fetch() -> bytes:
+        fs, inner = filesystem(url)
+        data: bytes = fs.cat_file(inner, start, end)
+        return data
+
+    if disk is None:
+        return fetch()
+    return disk.read(f"{url}#bytes={start}-{end}", fetch, source=url)
+
+
+def _size(url: str, disk: DiskCache | None) -> int | None:
+    """The file's size as the server says (None when it does not), cached as text."""
+
+    def fetch() -> bytes:
+        fs, inner = filesystem(url)
+        size = fs.size(inner)
+        return b"" if size is None else str(int(size)).encode()
+
+    raw = fetch() if disk is None else disk.read(f"{url}#size", fetch, source=url)
+    return int(raw) if raw.strip().isdigit() else None
+
+
 class _RemoteVolume:
     """An array-like over an MRC data block read with range requests (whole planes)."""
 
-    def __init__(self, url: str, offset: int, shape: tuple[int, ...], dtype: np.dtype[Any]):
+    def __init__(
+        self,
+        url: str,
+        offset: int,
+        shape: tuple[int, ...],
+        dtype: np.dtype[Any],
+        disk: DiskCache | None,
+    ):
         self.url = url
+        self.disk = disk
         self.offset = offset
         self.shape = shape
         self.dtype = dtype
@@ -84,9 +125,9 @@ class _RemoteVolume:
         start, stop, _ = first.indices(self.shape[0])
         stop = max(start, stop)
         plane = int(np.prod(self.shape[1:])) * self.dtype.itemsize
-        fs, inner = filesystem(self.url)
         begin = self.offset + start * plane
-        raw = fs.cat_file(inner, begin, begin + (stop - start) * plane) if stop > start else b""
+        end = begin + (stop - start) * plane
+        raw = _read_range(self.url, begin, end, self.disk) if stop > start else b""
         if len(raw) != (stop - start) * plane:
             raise ReaderError(f"{self.url}: MRC data ends early (truncated file)")
         block = np.frombuffer(raw, dtype=self.dtype).reshape((stop - start, *self.shape[1:]))
@@ -97,12 +138,11 @@ class _RemoteVolume:
         return out
 
 
-def _read_remote(url: str) -> tuple[da.Array, float | None]:
+def _read_remote(url: str, disk: DiskCache | None) -> tuple[da.Array, float | None]:
     """Header by one range request; data planes fetched when dask computes them."""
     try:
-        fs, inner = filesystem(url)
-        head = fs.cat_file(inner, 0, HEADER_DTYPE.itemsize)
-        size = fs.size(inner)
+        head = _read_range(url, 0, HEADER_DTYPE.itemsize, disk)
+        size = _size(url, disk)
     except (OSError, ValueError) as exc:
         raise ReaderError(f"cannot read MRC {url}: {exc}") from exc
     if len(head) < HEADER_DTYPE.itemsize or bytes(head[208:211]) != b"MAP":
@@ -124,7 +164,7 @@ def _read_remote(url: str) -> tuple[da.Array, float | None]:
             f"{url} is not a readable MRC file: truncated ({size} of {expected} bytes)"
         )
     volume = da.from_array(
-        _RemoteVolume(url, offset, shape, dtype), chunks=_chunks(shape, dtype), asarray=False
+        _RemoteVolume(url, offset, shape, dtype, disk), chunks=_chunks(shape, dtype), asarray=False
     )
     mx = int(header.mx)
     voxel = float(header.cella.x) / mx if mx > 0 else 0.0

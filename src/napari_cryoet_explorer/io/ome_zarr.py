@@ -2,7 +2,8 @@
 
 zarr opens the group (local, http(s) or anonymous s3 through fsspec) and reads its
 metadata; each level is wrapped with ``da.from_zarr``, so chunks are fetched only when
-napari computes them.
+napari computes them. Over the network every key is read through the on-disk cache
+(:mod:`..downloads.cache`), so a tomogram viewed once reopens from disk, offline too.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from typing import Any
 import dask.array as da
 import numpy as np
 import zarr
+from zarr.storage import FsspecStore
 
+from ..downloads.cached_store import cached_store
 from .errors import NotOurs, ReaderError
 from .sources import is_url, storage_options
 
@@ -90,8 +93,15 @@ def _transforms(entries: Any, ndim: int) -> tuple[Vector, Vector | None]:
     return scale, translation
 
 
-def open_group(path: str | Path) -> zarr.Group:
+def open_group(path: str | Path, *, cache: bool = True) -> zarr.Group:
     """Open a zarr group read-only from a local path, http(s) URL or ``s3://`` (anonymous).
+
+    Parameters
+    ----------
+    path : str or Path
+        The group's folder or URL.
+    cache : bool
+        Read a URL's keys through the on-disk cache (unless turned off by environment).
 
     Raises
     ------
@@ -103,7 +113,10 @@ def open_group(path: str | Path) -> zarr.Group:
     target = str(path).rstrip("/")
     try:
         if is_url(target):
-            return zarr.open_group(target, mode="r", storage_options=storage_options(target))
+            remote = FsspecStore.from_url(
+                target, storage_options=storage_options(target), read_only=True
+            )
+            return zarr.open_group(cached_store(remote, target, cache), mode="r")
         if not Path(target).is_dir():
             raise NotOurs(f"{path} is not a zarr group (no such folder)")
         return zarr.open_group(target, mode="r")
@@ -115,8 +128,10 @@ def open_group(path: str | Path) -> zarr.Group:
         raise ReaderError(f"cannot open zarr {path}: {exc}") from exc
 
 
-def read_multiscale(path: str | Path) -> Multiscale:
+def read_multiscale(path: str | Path, *, cache: bool = True) -> Multiscale:
     """Read the NGFF metadata and wrap each level with ``da.from_zarr`` (no chunk is read).
+
+    ``cache`` reads a URL through the on-disk cache (see :func:`open_group`).
 
     Raises
     ------
@@ -125,7 +140,7 @@ def read_multiscale(path: str | Path) -> Multiscale:
     ReaderError
         It claims to be one but its metadata is broken.
     """
-    group = open_group(path)
+    group = open_group(path, cache=cache)
     attrs = dict(group.attrs)
     multiscales = _multiscales(attrs)
     if multiscales is None:

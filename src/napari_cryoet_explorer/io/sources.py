@@ -1,4 +1,7 @@
-"""Local paths and URLs alike: reading bytes and JSON, fsspec storage options."""
+"""Local paths and URLs alike: reading bytes and JSON, fsspec storage options.
+
+Whole files read from a URL go through the on-disk cache (:mod:`..downloads.cache`).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,8 @@ from urllib.parse import urlparse
 
 import fsspec
 from fsspec.spec import AbstractFileSystem
+
+from ..downloads.cache import cache_for
 
 
 def is_url(path: str | Path) -> bool:
@@ -27,13 +32,35 @@ def filesystem(path: str | Path) -> tuple[AbstractFileSystem, str]:
     return fs, str(inner)
 
 
-def read_bytes(path: str | Path) -> bytes:
-    """The whole content of a local file or URL."""
+def read_bytes(path: str | Path, *, cache: bool = True) -> bytes:
+    """The whole content of a local file or URL.
+
+    Parameters
+    ----------
+    path : str or Path
+        A local file, or an http(s) / s3 URL.
+    cache : bool
+        Read a URL through the on-disk cache (unless turned off by environment): a file
+        read once is read again offline, and a file the server lacked stays missing.
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file (for a URL: the server said so, now or when last asked).
+    OSError
+        It could not be read (for a URL the message names it).
+    """
     if not is_url(path):
         return Path(path).read_bytes()
-    fs, inner = filesystem(path)
-    data: bytes = fs.cat_file(inner)
-    return data
+    url = str(path)
+
+    def fetch() -> bytes:
+        fs, inner = filesystem(url)
+        data: bytes = fs.cat_file(inner)
+        return data
+
+    disk = cache_for(url, cache)
+    return fetch() if disk is None else disk.read(url, fetch)
 
 
 def read_json(path: str | Path) -> Any:

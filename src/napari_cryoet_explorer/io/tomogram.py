@@ -40,6 +40,7 @@ def read_tomogram(
     multiscale: bool = True,
     level: int | None = None,
     metadata: Mapping[str, Any] | None = None,
+    cache: bool = True,
 ) -> LayerData:
     """A tomogram as an image LayerData; nothing but metadata is read.
 
@@ -60,6 +61,8 @@ def read_tomogram(
     metadata : mapping, optional
         Portal metadata to keep on the layer (``tomogram_metadata.json`` is added when
         found beside the file).
+    cache : bool
+        Read a URL's chunks through the on-disk cache (unless turned off by environment).
 
     Raises
     ------
@@ -79,7 +82,7 @@ def read_tomogram(
     known = voxel_spacing or _spacing_from(doc) or spacing_from_path(source)
     layer_name = name or default_name(source)
     if source.lower().endswith(MRC_SUFFIXES):
-        volume, header_spacing = read_mrc(source)
+        volume, header_spacing = read_mrc(source, cache=cache)
         spacing = voxel_spacing or header_spacing or known
         if spacing is None:
             warnings.warn(
@@ -90,7 +93,7 @@ def read_tomogram(
         return image_layer(
             [volume], scale=(s,) * volume.ndim, translate=None, name=layer_name, metadata=meta
         )
-    ms = read_multiscale(source)
+    ms = read_multiscale(source, cache=cache)
     if ms.image_label is not None:
         raise NotOurs(f"{source} is a label image, not a tomogram")
     if not ms.is_spatial_3d:
