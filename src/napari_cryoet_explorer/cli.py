@@ -82,6 +82,13 @@ def _build_parser() -> argparse.ArgumentParser:
     dl.add_argument("--dry-run", action="store_true", help="count the files, write nothing")
     dl.add_argument("--jobs", type=int, default=8, help="files fetched at once")
     dl.add_argument(
+        "--via",
+        choices=("https", "s3"),
+        default="https",
+        help="fetch over HTTPS (default) or from the S3 bucket (anonymous; endpoint from "
+        "AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL if set)",
+    )
+    dl.add_argument(
         "--print-aws",
         action="store_true",
         help="print the AWS CLI command that fetches the same, and stop",
@@ -208,6 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             choice=choice,
             dry_run=args.dry_run,
             jobs=args.jobs,
+            via=args.via,
         )
     if args.command == "replica":
         from .replica.cli import run_replica

@@ -81,7 +81,7 @@ def _fetch(items: list[Item], dest: Path, cancel: threading.Event, relay: _Relay
         if now - last[0] >= PROGRESS_EVERY_S or report.done == report.total:
             last[0] = now
             try:
-                relay.progressed.emit((report.done, report.total, report.bytes))
+                relay.progressed.emit((report.done, report.total, report.bytes_so_far))
             except RuntimeError:  # the dialog is gone: nobody is waiting for the files
                 cancel.set()
 
@@ -364,7 +364,7 @@ class DownloadDialog(QDialog):
     def _done(self, report: Report) -> None:
         self.report = report
         self.progress.setValue(PERMILLE)
-        self._progressed((report.done, report.total, report.bytes))
+        self._progressed((report.done, report.total, report.bytes_so_far))
         text = (
             f"{report.fetched} fetched, {report.skipped} already there, "
             f"{report.missing} not on the server (optional), {len(report.failed)} failed, "

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from .places import download_folders
+from .transfer import in_progress
 
 ZARR_MARKERS = (".zgroup", ".zattrs", "zarr.json")
 
@@ -63,14 +64,15 @@ def is_complete(path: Path) -> bool:
     """Whether ``path`` holds what a reader needs: a file, or a zarr folder with its
     group metadata and every multiscale level's array metadata.
 
-    Chunks cannot be checked: one that is absent is a fill-value chunk. Downloads write
-    each file under a temporary name and rename it when complete, so the files there
-    are whole.
+    Chunks cannot be checked one by one (an absent chunk is a fill-value chunk): a
+    store whose download began and did not complete carries an ``.incomplete`` marker beside
+    it and is not complete. Downloads write each file under a temporary name and
+    rename it when complete, so the files there are whole.
     """
     if path.is_file():
         return True
-    if not path.is_dir():
-        return False
+    if not path.is_dir() or in_progress(path):
+        return False  # a store whose download began and did not complete: chunks missing
     if (path / "zarr.json").is_file():
         return True  # zarr v3 keeps group and attributes in one document
     if not (path / ".zgroup").is_file() and not (path / ".zarray").is_file():

@@ -4,6 +4,8 @@ Each file is written under a temporary name beside its real one and renamed when
 bytes the server announced have all arrived, so a cancelled or failed download leaves
 only complete files; a second run skips the files that are there and fetches the rest.
 Transient failures (connection resets, 429, 5xx) are retried with backoff and jitter.
+Every transfer goes through fsspec's ``get_file``: one GET a file (S3 objects over
+50 MiB in ranged parts at once, as s3fs does).
 """
 
 from __future__ import annotations
@@ -14,19 +16,23 @@ import random
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import aiohttp
+from fsspec.callbacks import Callback
 
 from ..io.sources import filesystem
 from .plan import Item
 
 PART_SUFFIX = ".part"
-BLOCK = 1 << 20
+# Beside a zarr store whose download began and did not complete (see ``download``).
+INCOMPLETE_SUFFIX = ".incomplete"
 ATTEMPTS = 6
 BACKOFF_S = 0.25
+PROGRESS_S = 0.25  # how often progress is told while large files arrive
 
 
 class Cancelled(Exception):
@@ -37,11 +43,18 @@ class DiskFull(OSError):
     """The destination filled up: the download stopped, complete files stay."""
 
 
+class SizeChanged(OSError):
+    """A file arrived whole but not at the size its listing gave: it changed on the
+    server since the plan. Not retried (it would arrive the same); a new plan sees it."""
+
+
 def measure(items: Sequence[Item], *, jobs: int = 8) -> dict[str, int | None]:
     """Each file's size as the server announces it (None where it does not say, or
     has no such optional file), asked ``jobs`` at a time."""
 
     def size(item: Item) -> int | None:
+        if item.size is not None:  # listed with the plan: no need to ask again
+            return item.size
         fs, inner = filesystem(item.url)
         try:
             value = fs.info(inner).get("size")
@@ -64,11 +77,18 @@ class Report:
     bytes: int = 0
     failed: list[tuple[Item, str]] = field(default_factory=list)
     total: int = 0
+    arriving: int = 0
 
     @property
     def done(self) -> int:
         """Files accounted for so far."""
         return self.fetched + self.skipped + self.missing + len(self.failed)
+
+    @property
+    def bytes_so_far(self) -> int:
+        """Bytes of complete files plus those arrived so far of the files under way
+        (what a progress bar shows: a large file moves it as it comes)."""
+        return self.bytes + self.arriving
 
 
 def _transient(exc: BaseException) -> bool:
@@ -79,6 +99,8 @@ def _transient(exc: BaseException) -> bool:
     cause = exc.__cause__ or exc.__context__
     if cause is not None and cause is not exc and _transient(cause):
         return True
+    if isinstance(exc, SizeChanged):
+        return False
     status = getattr(exc, "status", None) or getattr(exc, "code", None)
     if isinstance(status, int):
         return status == 429 or status >= 500
@@ -87,39 +109,56 @@ def _transient(exc: BaseException) -> bool:
     )
 
 
-def _really_missing(item: Item) -> bool:
-    """Whether the server says 404 (or 403, as S3 does for a missing key) for a file
-    that fsspec reported as not found: its streaming open says so for a 503 as well."""
-    fs, inner = filesystem(item.url)
-    try:
-        fs.cat_file(inner, start=0, end=1)
-    except FileNotFoundError:
-        return True
-    except Exception as exc:
-        status = getattr(exc, "status", None)
-        return status in (403, 404, 410)
-    return False
+class _Watch(Callback):
+    """Notes the size the server announced and the bytes written (``value``), and
+    stops a transfer under way when the download is cancelled."""
+
+    def __init__(self, cancel: threading.Event) -> None:
+        super().__init__()
+        self.cancel = cancel
+
+    def call(self, *args: Any, **kwargs: Any) -> None:
+        if self.cancel.is_set():
+            raise Cancelled()
 
 
-def _fetch_one(item: Item, target: Path, cancel: threading.Event) -> int:
-    """Fetch one file to ``target`` through a temporary name; returns its size."""
+def store_of(path: str) -> str | None:
+    """The zarr store (``.../TS_001.zarr``) that a layout path lies in, if any."""
+    at = path.find(".zarr/")
+    return path[: at + len(".zarr")] if at >= 0 else None
+
+
+def in_progress(store: Path) -> bool:
+    """Whether a download of the zarr store ``store`` has begun and not completed: its
+    chunks may be partly there (an absent chunk would read as fill value)."""
+    return store.with_name(store.name + INCOMPLETE_SUFFIX).exists()
+
+
+def _fetch_one(item: Item, target: Path, cancel: threading.Event, watch: _Watch) -> int:
+    """Fetch one file to ``target`` through a temporary name; returns its size.
+
+    fsspec's ``get_file`` sends one GET and writes the body as it comes, in the
+    filesystem's event loop (S3 objects over 50 MiB in ranged parts at once). Over
+    HTTP it asks no HEAD first, as opening the file would: a round trip saved a file.
+    """
     fs, inner = filesystem(item.url)
     part = target.with_name(target.name + PART_SUFFIX)
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        with fs.open(inner, "rb", block_size=0) as src, open(part, "wb") as out:
-            expected = getattr(src, "size", None)
-            written = 0
-            while True:
-                if cancel.is_set():
-                    raise Cancelled()
-                block = src.read(BLOCK)
-                if not block:
-                    break
-                out.write(block)
-                written += len(block)
-        if isinstance(expected, int) and expected != written:
-            raise OSError(f"{item.url}: {written} bytes arrived of the {expected} announced")
+        try:
+            fs.get_file(inner, str(part), callback=watch)
+        except aiohttp.ClientPayloadError as exc:  # the body ended early
+            raise OSError(
+                f"size mismatch, the body ended before the {watch.size} bytes announced ({exc})"
+            ) from exc
+        written = part.stat().st_size
+        if isinstance(watch.size, int) and watch.size != written:
+            raise OSError(f"size mismatch, {written} bytes arrived of the {watch.size} announced")
+        if item.size is not None and item.size != written:
+            raise SizeChanged(
+                f"size mismatch, {written} bytes where the listing gave "
+                f"{item.size} (it changed on the server; run again)"
+            )
         os.replace(part, target)
         return written
     finally:
@@ -147,7 +186,8 @@ def download(
     cancel : threading.Event, optional
         Set it to stop: files under way are dropped, complete ones stay.
     progress : callable, optional
-        Called with the report after each file.
+        Called with the report after each file, and a few times a second while large
+        files arrive (``Report.bytes_so_far``).
 
     Raises
     ------
@@ -155,6 +195,13 @@ def download(
         ``cancel`` was set.
     NotADirectoryError
         ``dest`` is a file.
+
+    Notes
+    -----
+    A zarr store's chunks cannot be told complete from their files (an absent chunk is
+    a fill-value chunk), so while a store is being downloaded an empty
+    ``<store>.incomplete`` marker lies beside it (:func:`in_progress`); it is removed when
+    every file of the store arrived, and stays after a cancel or a failure.
     """
     root = Path(dest)
     if root.exists() and not root.is_dir():
@@ -163,6 +210,12 @@ def download(
     stop = cancel or threading.Event()
     report = Report(total=len(items))
     lock = threading.Lock()
+    under_way: dict[str, _Watch] = {}
+    stores = {s for s in map(store_of, (i.path for i in items)) if s}
+    for store in stores:
+        marker = root / (store + INCOMPLETE_SUFFIX)
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
 
     def one(item: Item) -> None:
         target = root / item.path
@@ -171,16 +224,12 @@ def download(
                 report.skipped += 1
             return
         for attempt in range(ATTEMPTS):
+            watch = _Watch(stop)
+            with lock:
+                under_way[item.path] = watch
             try:
-                size = _fetch_one(item, target, stop)
-            except FileNotFoundError:
-                if not _really_missing(item):  # fsspec says "not found" for a 503 too
-                    if attempt + 1 < ATTEMPTS and not stop.is_set():
-                        time.sleep(BACKOFF_S * 2**attempt * (0.5 + random.random()))
-                        continue
-                    with lock:
-                        report.failed.append((item, f"{item.url}: the server kept failing"))
-                    return
+                size = _fetch_one(item, target, stop, watch)
+            except FileNotFoundError:  # a 404 (get_file raises others by their status)
                 with lock:
                     if item.optional:
                         report.missing += 1
@@ -213,13 +262,28 @@ def download(
                 report.bytes += size
             return
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(one, item) for item in items]
+    def tracked(item: Item) -> None:
         try:
-            for future in as_completed(futures):
-                future.result()
-                if progress is not None:
-                    progress(report)
+            one(item)
+        finally:
+            with lock:
+                under_way.pop(item.path, None)
+
+    def tell() -> None:
+        if progress is not None:
+            with lock:
+                report.arriving = sum(w.value for w in under_way.values())
+            progress(report)
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        pending = {pool.submit(tracked, item) for item in items}
+        futures = list(pending)
+        try:
+            while pending:
+                finished, pending = wait(pending, timeout=PROGRESS_S, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    future.result()
+                tell()
         except (Cancelled, KeyboardInterrupt):
             stop.set()
             for f in futures:
@@ -229,7 +293,21 @@ def download(
             for f in futures:
                 f.cancel()
             raise
+    failed_stores = {store_of(i.path) for i, _ in report.failed}
+    for store in stores - failed_stores:
+        (root / (store + INCOMPLETE_SUFFIX)).unlink(missing_ok=True)
     return report
 
 
-__all__ = ["PART_SUFFIX", "Cancelled", "DiskFull", "Report", "download", "measure"]
+__all__ = [
+    "INCOMPLETE_SUFFIX",
+    "PART_SUFFIX",
+    "Cancelled",
+    "DiskFull",
+    "Report",
+    "SizeChanged",
+    "download",
+    "in_progress",
+    "measure",
+    "store_of",
+]

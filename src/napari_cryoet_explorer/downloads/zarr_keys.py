@@ -49,6 +49,14 @@ def array_chunks(zarray: dict[str, Any], prefix: str, where: str) -> Iterator[st
         yield prefix + separator.join(str(i) for i in index)
 
 
+def level_paths(attrs: dict[str, Any]) -> list[str]:
+    """The arrays an OME-Zarr group's ``.zattrs`` names (its ``multiscales`` datasets)."""
+    paths: list[str] = []
+    for multiscale in attrs.get("multiscales") or []:
+        paths += [str(d["path"]) for d in multiscale.get("datasets") or [] if "path" in d]
+    return list(dict.fromkeys(paths))
+
+
 def store_keys(fetch: Callable[[str], bytes | None], where: str) -> list[StoreKey]:
     """The files of the zarr group at ``where``.
 
@@ -63,9 +71,7 @@ def store_keys(fetch: Callable[[str], bytes | None], where: str) -> list[StoreKe
     attrs = _json(fetch, ".zattrs", where)
     if fetch(".zattrs") is not None:
         keys.append(StoreKey(".zattrs"))
-    paths: list[str] = []
-    for multiscale in attrs.get("multiscales") or []:
-        paths += [str(d["path"]) for d in multiscale.get("datasets") or [] if "path" in d]
+    paths = level_paths(attrs)
     if not paths and fetch(".zarray") is not None:
         paths = [""]  # a bare array rather than a group
         keys = []
@@ -81,4 +87,4 @@ def store_keys(fetch: Callable[[str], bytes | None], where: str) -> list[StoreKe
     return keys
 
 
-__all__ = ["StoreKey", "array_chunks", "store_keys"]
+__all__ = ["StoreKey", "array_chunks", "level_paths", "store_keys"]

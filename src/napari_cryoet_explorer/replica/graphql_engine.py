@@ -54,6 +54,8 @@ class Engine:
         Defaults to the schema shipped with ``cryoet-data-portal``.
     files_url : str, optional
         Base URL that replaces ``{files}`` in string values (the server's file root).
+    s3_url : str, optional
+        Bucket URL that replaces the public bucket's in S3 paths (see :class:`.Graph`).
     """
 
     def __init__(
@@ -61,11 +63,12 @@ class Engine:
         store: Store,
         schema: GraphQLSchema | None = None,
         files_url: str | None = None,
+        s3_url: str | None = None,
     ) -> None:
         self.store = store
         self.model = portal_model() if schema is None else SchemaModel(schema)
         self.schema = self.model.schema
-        self.graph = Graph(store, files_url)
+        self.graph = Graph(store, files_url, s3_url)
         self.where = WhereCompiler(self.model, self.graph)
         self.sorter = Sorter(self.model, self.graph)
         self.aggregator = Aggregator(self.model, self.graph)

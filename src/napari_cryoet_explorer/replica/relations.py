@@ -7,6 +7,7 @@ from typing import Any
 
 from .schema_model import ToMany, ToOne
 from .store import FILES_PLACEHOLDER, Row, Store
+from .synthetic_entities import S3_BUCKET
 
 Getter = Callable[[Row], Any]
 
@@ -20,11 +21,24 @@ class Graph:
         The rows.
     files_url : str, optional
         Base URL that replaces :data:`FILES_PLACEHOLDER` in string values.
+    s3_url : str, optional
+        Bucket URL (``s3://test-bucket``, perhaps with a prefix) that replaces the
+        public bucket's (:data:`S3_BUCKET`) in string values, so that S3 paths point
+        at a bucket a test or benchmark serves.
     """
 
-    def __init__(self, store: Store, files_url: str | None = None) -> None:
+    def __init__(
+        self, store: Store, files_url: str | None = None, s3_url: str | None = None
+    ) -> None:
         self.store = store
         self.files_url = files_url.rstrip("/") if files_url else None
+        self.s3_url = s3_url.rstrip("/") if s3_url else None
+        # (stored prefix, served prefix) pairs; each ends with "/" or is the placeholder
+        self._rewrites: list[tuple[str, str]] = []
+        if self.files_url is not None:
+            self._rewrites.append((FILES_PLACEHOLDER, self.files_url))
+        if self.s3_url is not None:
+            self._rewrites.append((S3_BUCKET + "/", self.s3_url + "/"))
 
     def related(self, rel: ToOne, row: Row) -> Row | None:
         """The row at the other end of a to-one relationship, or None."""
@@ -43,23 +57,29 @@ class Graph:
         return self.store.lookup(rel.child, rel.back_key, row.get("id"))
 
     def getter(self, field: str, scalar_type: str) -> Getter:
-        """Reads a scalar as served (file URLs point at this server)."""
-        base = self.files_url
-        if base is None or scalar_type != "String":
+        """Reads a scalar as served (file URLs point at this server, S3 paths at the
+        bucket given)."""
+        rewrites = tuple(self._rewrites)
+        if not rewrites or scalar_type != "String":
             return lambda row: row.get(field)
-        cut = len(FILES_PLACEHOLDER)
 
         def served(row: Row) -> Any:
             value = row.get(field)
-            if isinstance(value, str) and value.startswith(FILES_PLACEHOLDER):
-                return base + value[cut:]
+            if isinstance(value, str):
+                for stored, shown in rewrites:
+                    if value.startswith(stored):
+                        return shown + value[len(stored) :]
             return value
 
         return served
 
     def stored(self, value: Any) -> Any:
         """A served value as it is stored (the inverse of :meth:`getter`'s rewrite)."""
-        base = self.files_url
-        if base is not None and isinstance(value, str) and value.startswith(base + "/"):
-            return FILES_PLACEHOLDER + value[len(base) :]
+        if not isinstance(value, str):
+            return value
+        for stored, shown in self._rewrites:
+            # the file root is served without its trailing slash: match the one after it
+            edge = shown + "/" if stored == FILES_PLACEHOLDER else shown
+            if value.startswith(edge):
+                return stored + value[len(shown) :]
         return value

@@ -103,6 +103,10 @@ class ReplicaServer:
         Build the relationship indexes at start rather than on first use.
     log_limit : int
         Newest requests kept in :attr:`log` (a long demo session fetches many chunks).
+    s3_url : str, optional
+        Bucket URL (``s3://test-bucket``) put in place of the public bucket's in the
+        S3 paths GraphQL answers, for downloads from a bucket a test serves; by default
+        they name the public bucket, as the portal does.
 
     Notes
     -----
@@ -123,6 +127,7 @@ class ReplicaServer:
         files_dir: str | Path | None = None,
         warm: bool = False,
         log_limit: int = 100_000,
+        s3_url: str | None = None,
     ) -> None:
         self._source = source
         if files_dir is not None:
@@ -136,6 +141,7 @@ class ReplicaServer:
         else:
             self.data_dir = None
         self._requested_port = port
+        self.s3_url = s3_url
         self.latency_ms = latency_ms
         self.error_rate = error_rate
         self.stall_rate = stall_rate
@@ -274,7 +280,7 @@ class ReplicaServer:
         await site.start()
         self.port = int(self._runner.addresses[0][1])
         assert self.store is not None
-        self.engine = Engine(self.store, files_url=self.files_url)
+        self.engine = Engine(self.store, files_url=self.files_url, s3_url=self.s3_url)
         if self._warm:
             self.engine.warm()
 
