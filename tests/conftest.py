@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -90,3 +92,27 @@ def tiny_replica(
 def tiny_root(tiny_portal: GeneratedPortal) -> Path:
     """Folder of the tiny portal."""
     return tiny_portal.root
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Callable[[int], Path]]:
+    """``small_disk(bytes)``: a tmpfs of that size (skipped where mounting is not allowed)."""
+    mounted: list[Path] = []
+
+    def mount(size: int) -> Path:
+        where = tmp_path / f"disk{len(mounted)}"
+        where.mkdir()
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
+            capture_output=True,
+        )
+        if done.returncode != 0:
+            pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.decode().strip()}")
+        mounted.append(where)
+        return where
+
+    if shutil.which("mount") is None:
+        pytest.skip("no mount command")
+    yield mount
+    for where in mounted:
+        subprocess.run(["umount", str(where)], check=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -159,6 +160,22 @@ def _whole_files(root: Path) -> list[Path]:
     """Files that are not partial downloads nor markers of a store begun."""
     ends = (INCOMPLETE_SUFFIX, PART_SUFFIX)
     return [p for p in root.rglob("*") if p.is_file() and not p.name.endswith(ends)]
+
+
+def test_too_small_a_destination_is_refused_before_starting(
+    widget: ExplorerWidget,
+    tiny_replica: ReplicaServer,
+    tiny_root: Path,
+    small_disk: Callable[[int], Path],
+    qtbot: Any,
+) -> None:
+    _select_run(widget, tiny_replica.url, qtbot)
+    disk = small_disk(sum(len(v) for v in _run_files(tiny_root).values()) // 2)
+    dialog = _dialog(widget, disk, qtbot)
+    dialog.start_button.click()
+    assert not dialog.downloading
+    assert dialog.message.text().startswith(f"not enough space in {disk}")
+    assert not any(disk.iterdir()) and download_folders() == []
 
 
 def test_cancel_and_close_leave_complete_files_then_resume(

@@ -3,9 +3,7 @@ under way, stopped with complete files only. On a real small file system (tmpfs)
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,30 +18,6 @@ from napari_cryoet_explorer.downloads.transfer import (
 )
 from napari_cryoet_explorer.portal.client import PortalClient
 from napari_cryoet_explorer.replica.server import ReplicaServer
-
-
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Callable[[int], Path]]:
-    """``small_disk(bytes)``: a tmpfs of that size (skipped where mounting is not allowed)."""
-    mounted: list[Path] = []
-
-    def mount(size: int) -> Path:
-        where = tmp_path / f"disk{len(mounted)}"
-        where.mkdir()
-        done = subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
-            capture_output=True,
-        )
-        if done.returncode != 0:
-            pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.decode().strip()}")
-        mounted.append(where)
-        return where
-
-    if shutil.which("mount") is None:
-        pytest.skip("no mount command")
-    yield mount
-    for where in mounted:
-        subprocess.run(["umount", str(where)], check=False)
 
 
 def test_too_little_space_is_refused_before_writing(

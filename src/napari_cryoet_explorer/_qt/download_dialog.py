@@ -25,6 +25,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
+from ..downloads.command import space_problem
 from ..downloads.places import download_folders, remember_download_folder
 from ..downloads.plan import Choice, Item
 from ..downloads.selection import NodeDownload, Survey, survey
@@ -316,8 +317,12 @@ class DownloadDialog(QDialog):
         except OSError as exc:
             self.message.setText(f"cannot use {dest}: {exc}")
             return
-        remember_download_folder(dest)
         result = self.survey  # measured at this destination by the last plan
+        short = space_problem(dest, result.to_fetch_bytes)
+        if short is not None:
+            self.message.setText(f"{short}; choose another folder or free space")
+            return
+        remember_download_folder(dest)
         self._to_fetch = result.to_fetch_bytes
         self._cancel = threading.Event()
         self._started = time.monotonic()
