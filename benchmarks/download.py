@@ -105,7 +105,7 @@ class LatencyProxy:
                     async for block in upstream.content.iter_chunked(1 << 18):
                         await out.write(block)
                     await out.write_eof()
-                except ConnectionResetError:  # the client closed early (s3fs does, see below)
+                except ConnectionError:  # the client closed early (s3fs does, see below)
                     pass
                 return out
 
@@ -212,7 +212,11 @@ def main() -> None:
         print(json.dumps(contender(args.contender, args.graphql, args.dest, args.jobs)))
         return
 
+    import logging
+
     from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log
 
     from napari_cryoet_explorer.replica.server import ReplicaServer
 
