@@ -187,4 +187,4 @@ def test_one_broken_file_in_a_run_does_not_lose_the_others(
     assert any(str(mask) in m and "mask is not an OME-Zarr" in m for m in messages)
     kinds = sorted(kind for _, _, kind in layers)
     # The ribosome file keeps its one good (plain point) line: no vectors.
-    assert kinds == ["image", "labels", "points", "points", "points"]
+    assert kinds == ["image", "labels", "points", "points", "points", "surface"]

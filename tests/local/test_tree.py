@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from napari_cryoet_explorer.local.details import annotation_node
 from napari_cryoet_explorer.local.tree import LocalSource
 from napari_cryoet_explorer.replica.synthetic import GeneratedPortal
 
@@ -29,3 +30,18 @@ def test_a_download_without_key_photos(tiny_portal: GeneratedPortal, tmp_path: P
     shutil.rmtree(copy / "Images")
     dataset = LocalSource(copy).datasets()[0]
     assert dataset.id == 10001 and dataset.key_photo_thumbnail_url is None
+
+
+def test_mesh_files_carry_the_apis_shape_type(tiny_portal: GeneratedPortal) -> None:
+    # Annotation JSONs say "TriangularMesh" where the API says "Mesh": the tree and the
+    # metadata panel's node of a download both use the API's word.
+    source = LocalSource(tiny_portal.root)
+    dataset = source.datasets()[0]
+    run = source.runs(dataset)[0]
+    contents = source.contents(run.voxel_spacings[0])
+    meshes = [(a, f) for a in contents.annotations for f in a.files if f.format == "glb"]
+    assert meshes and {f.shape_type for _, f in meshes} == {"Mesh"}
+    annotation, mesh = meshes[0]
+    node = annotation_node(Path(mesh.https_path).parent)
+    shapes = {s["shapeType"] for s in node["annotationShapes"]}
+    assert "Mesh" in shapes and "TriangularMesh" not in shapes

@@ -13,6 +13,7 @@ from typing import Any
 import mrcfile
 import numpy as np
 import pytest
+import trimesh
 import zarr
 from graphql import (
     GraphQLEnumType,
@@ -201,8 +202,17 @@ def test_rows_carry_portal_values(tiny_portal: GeneratedPortal) -> None:
         "SegmentationMask",
         "InstanceSegmentation",
         "InstanceSegmentationMask",
+        "Mesh",
     }
-    assert {f["format"] for f in store.rows("AnnotationFile")} == {"ndjson", "zarr", "mrc"}
+    assert {f["format"] for f in store.rows("AnnotationFile")} == {"ndjson", "zarr", "mrc", "glb"}
+    # The mesh is a shape of the segmentation mask's annotation, at every spacing.
+    meshes = [s for s in store.rows("AnnotationShape") if s["shapeType"] == "Mesh"]
+    for shape in meshes:
+        (annotation,) = [a for a in store.rows("Annotation") if a["id"] == shape["annotationId"]]
+        assert annotation["objectName"] == "nucleosome"
+        (file,) = store.children("AnnotationFile", "annotationShapeId", shape["id"])
+        assert file["format"] == "glb" and file["httpsPath"].endswith("_triangularmesh.glb")
+    assert len(meshes) == 4 * 3  # runs, times the spacings and alignments of each
     for ann in store.rows("Annotation"):
         assert re.fullmatch(r"GO:\d{7}", ann["objectId"])
 
@@ -250,6 +260,7 @@ def test_tree_is_the_download_layout(tiny_portal: GeneratedPortal) -> None:
         "nucleosome-1.0_point.ndjson",
         "nucleosome-1.0_segmentationmask.zarr",
         "nucleosome-1.0_segmentationmask.mrc",
+        "nucleosome-1.0_triangularmesh.glb",
         "vesicle-1.0.json",
         "vesicle-1.0_instancesegmentation.ndjson",
         "vesicle-1.0_instancesegmentationmask.zarr",
@@ -466,6 +477,38 @@ def test_masks_cover_their_objects_blobs(tiny_portal: GeneratedPortal) -> None:
         seg_mask = zarr.open_array(str(root / seg["files"][1]["path"] / "0"), mode="r")[:]
         for p in object_locations(run, "ribosome", seg["voxel_spacing"]):
             assert seg_mask[tuple(np.round(p).astype(int))] == 0
+
+
+def test_meshes_are_the_masks_surfaces_in_the_portals_convention(
+    tiny_portal: GeneratedPortal,
+) -> None:
+    root = tiny_portal.root
+    for key, run in load_ground_truth(root)["runs"].items():
+        for ann in run["annotations"]:
+            meta = json.loads((root / ann["metadata"]).read_text())
+            meshes = [f for f in meta["files"] if f["format"] == "glb"]
+            if ann["object"] != "nucleosome":
+                assert not meshes
+                continue
+            # Named as the portal's ingestion names it; the API calls the shape "Mesh".
+            (entry,) = meshes
+            assert entry["shape"] == "TriangularMesh"
+            assert entry["path"].endswith("nucleosome-1.0_triangularmesh.glb")
+            # Loaded the way the portal's Neuroglancer tooling loads it: x, y, z in voxels.
+            mesh = trimesh.load(root / entry["path"], file_type="glb", force="mesh")
+            assert mesh.is_watertight and mesh.volume > 0  # closed, normals out
+            zyx = np.asarray(mesh.vertices)[:, ::-1]
+            mask_path = next(f["path"] for f in ann["files"] if f["format"] == "zarr")
+            shape = json.loads((root / mask_path / "0" / ".zarray").read_text())["shape"]
+            assert np.all(zyx >= -0.5) and np.all(zyx <= np.array(shape) - 0.5), key
+            locations = object_locations(
+                run, "nucleosome", ann["voxel_spacing"], ann["alignment_id"]
+            )
+            # Each ball's vertices lie within its radius (plus half a voxel) of its centre.
+            radius = run["objects"]["nucleosome"]["mask"]["radius_angstrom"] / ann["voxel_spacing"]
+            d = np.linalg.norm(zyx[:, None, :] - locations[None, :, :], axis=2)
+            assert np.all(d.min(axis=1) <= radius + 0.5 * np.sqrt(3) + 1e-6), key
+            assert set(d.argmin(axis=1).tolist()) == set(range(len(locations)))
 
 
 def test_mrc_copies_match_the_zarr(tiny_portal: GeneratedPortal) -> None:

@@ -1,4 +1,4 @@
-"""Annotation files (ndJSON points, Zarr/MRC masks) as napari layers in Angstrom."""
+"""Annotation files (ndJSON points, Zarr/MRC masks, GLB meshes) as napari layers in Angstrom."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from .download_tree import (
 from .errors import NotOurs, ReaderError
 from .layers import LayerData
 from .masks import mask_layer
+from .mesh import mesh_layer
 from .ndjson import parse_ndjson
 from .points import layer_name, point_layers
 from .sources import is_url, name_of, read_bytes
@@ -41,8 +42,9 @@ def read_annotation_file(
     Parameters
     ----------
     path_or_url : str or Path
-        ``.ndjson`` points, or a ``_segmentationmask`` / ``_instancesegmentationmask``
-        ``.zarr`` or ``.mrc``; a local path or an http(s) / s3 URL.
+        ``.ndjson`` points, a ``_segmentationmask`` / ``_instancesegmentationmask``
+        ``.zarr`` or ``.mrc``, or a ``_triangularmesh.glb`` mesh; a local path or an
+        http(s) / s3 URL.
     voxel_spacing : float, optional
         Angstrom per voxel of the file's locations. When not given it is found from the
         download (annotation JSON, ``tomogram_metadata.json``, ``VoxelSpacing`` folder);
@@ -61,7 +63,8 @@ def read_annotation_file(
     Returns
     -------
     list of LayerData
-        Points (plus Vectors for oriented points), or one Labels layer for a mask.
+        Points (plus Vectors for oriented points), one Labels layer for a mask, or one
+        Surface layer for a mesh.
 
     Raises
     ------
@@ -75,7 +78,12 @@ def read_annotation_file(
     lower = source.lower()
     shape = shape_type or (parsed.shape_type if parsed else None)
     is_points = lower.endswith(".ndjson")
-    if not is_points and not (lower.endswith((".zarr", ".mrc", ".rec")) and shape in MASK_SHAPES):
+    is_mesh = lower.endswith(".glb")
+    if (
+        not is_points
+        and not is_mesh
+        and not (lower.endswith((".zarr", ".mrc", ".rec")) and shape in MASK_SHAPES)
+    ):
         raise NotOurs(f"{source} is not an annotation file this plugin reads")
     # Over the network, callers that pass the portal's metadata spare the extra request.
     needed = not is_url(source) or voxel_spacing is None or object_name is None
@@ -89,13 +97,24 @@ def read_annotation_file(
         meta.setdefault("annotation_json", doc)
     spacing = voxel_spacing or annotation_voxel_spacing(source, doc)
     meta["voxel_spacing"] = spacing
-    if is_points:
-        if spacing is None:
-            warnings.warn(
-                f"{source}: no voxel spacing found (no metadata, no VoxelSpacing folder); "
-                "opening in voxel units, not aligned with Angstrom layers",
-                stacklevel=2,
+    if (is_points or is_mesh) and spacing is None:
+        warnings.warn(
+            f"{source}: no voxel spacing found (no metadata, no VoxelSpacing folder); "
+            "opening in voxel units, not aligned with Angstrom layers",
+            stacklevel=2,
+        )
+    if is_mesh:
+        shape = shape or "Mesh"
+        return [
+            mesh_layer(
+                source,
+                voxel_spacing=spacing,
+                name=layer_name(run_name, object_name, shape),
+                object_name=object_name,
+                metadata=meta,
             )
+        ]
+    if is_points:
         try:
             raw = read_bytes(source)
         except OSError as exc:

@@ -4,6 +4,7 @@ The download keeps the portal's layout::
 
     <dataset>/<run>/Reconstructions/VoxelSpacing13.480/Tomograms/<id>/<run>.zarr
     <dataset>/<run>/Reconstructions/VoxelSpacing13.480/Annotations/<id>/<object>-1.0_*.ndjson
+    <dataset>/<run>/Reconstructions/VoxelSpacing13.480/Annotations/<id>/<object>-1.0_triangularmesh.glb
 
 Annotations belong with a tomogram when they sit under the same voxel spacing and name
 the same ``alignment_metadata_path`` as the tomogram's ``tomogram_metadata.json``.
@@ -31,8 +32,9 @@ READABLE_SHAPES = (
     "InstanceSegmentation",
     "SegmentationMask",
     "InstanceSegmentationMask",
+    "Mesh",
 )
-# Zarr before MRC: multiscale and lazy.
+# Zarr before MRC: multiscale and lazy. (A mesh's GLB competes with no other format.)
 _FORMAT_RANK = {".zarr": 0, ".mrc": 1, ".rec": 2}
 
 
@@ -115,7 +117,8 @@ def tomograms(spacing_dir: Path) -> list[LocalTomogram]:
 
 
 def annotation_files(spacing_dir: Path, alignment: str | None) -> list[Path]:
-    """Readable annotation files of a voxel spacing made on ``alignment`` (Zarr over MRC).
+    """Readable annotation files of a voxel spacing made on ``alignment`` (Zarr over MRC,
+    GLB meshes beside the rest).
 
     Annotation folders whose metadata names no alignment are kept.
     """

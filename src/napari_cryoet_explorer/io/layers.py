@@ -21,6 +21,8 @@ POINT_DIAMETER_VOXELS = 4.0
 VECTOR_LENGTH_ANGSTROM = 120.0
 VECTOR_WIDTH_VOXELS = 0.8
 MASK_OPACITY = 0.5
+# Meshes drawn over a tomogram: the grey shows through, the shape still reads.
+MESH_OPACITY = 0.7
 
 
 def _scale(voxel_spacing: float) -> tuple[float, float, float]:
@@ -136,3 +138,30 @@ def labels_layer(
         kwargs["colormap"] = {0: "transparent", 1: tuple(color), None: "transparent"}
     data = list(levels) if len(levels) > 1 else levels[0]
     return (data, kwargs, "labels")
+
+
+def surface_layer(
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    *,
+    voxel_spacing: float,
+    name: str,
+    color: Sequence[float],
+    metadata: Mapping[str, Any],
+) -> LayerData:
+    """A triangle mesh: vertices ``(N, 3)`` in voxels of ``voxel_spacing``, zyx.
+
+    Every vertex takes ``color`` (a one-colour colormap: no per-vertex array to hold).
+    """
+    rgba = tuple(float(c) for c in color)
+    kwargs = {
+        "name": name,
+        "scale": _scale(voxel_spacing),
+        "metadata": dict(metadata),
+        "colormap": [rgba, rgba],
+        "contrast_limits": (0.0, 1.0),
+        "opacity": MESH_OPACITY,
+        "shading": "smooth",
+    }
+    data = (np.asarray(vertices, dtype=np.float32), np.asarray(faces, dtype=np.int32))
+    return (data, kwargs, "surface")

@@ -256,6 +256,10 @@ def tomogram_node(tomogram_file: Path) -> Node:
     return _clean(node)
 
 
+# An annotation JSON names some shapes otherwise than the API's shape types.
+JSON_SHAPES = {"TriangularMesh": "Mesh", "TriangularMeshGroup": "Mesh"}
+
+
 def _files(doc: Mapping[str, Any], folder: Path) -> list[Node]:
     """Shapes with their files from an annotation JSON's ``files``; paths are local
     where the download has the file."""
@@ -266,7 +270,8 @@ def _files(doc: Mapping[str, Any], folder: Path) -> list[Node]:
             continue
         where = str(entry.get("path") or "")
         local = folder / where.rsplit("/", 1)[-1] if where else None
-        shapes.setdefault(str(entry["shape"]), []).append(
+        shape = JSON_SHAPES.get(str(entry["shape"]), str(entry["shape"]))
+        shapes.setdefault(shape, []).append(
             _clean(
                 {
                     "format": entry.get("format"),

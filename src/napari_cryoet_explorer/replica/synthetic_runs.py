@@ -22,6 +22,7 @@ from . import synthetic_entities as ent
 from . import synthetic_metadata as meta
 from .store import Row
 from .synthetic_files import point_record, resize_nearest, write_json, write_ndjson, write_png
+from .synthetic_meshes import ball_isosurface, write_glb
 from .synthetic_omezarr import Box, Shape3, VolumeKind, write_volume
 from .synthetic_presets import Preset
 from .synthetic_scene import Scene, SceneObject, make_scene
@@ -37,6 +38,11 @@ MASKS: dict[str, tuple[np.dtype[Any], VolumeKind]] = {
     "SegmentationMask": (np.dtype(np.int8), "mask"),
     "InstanceSegmentationMask": (np.dtype(np.uint16), "labels"),
 }
+# Masks that also get a ``_triangularmesh.glb`` of their surface (shape type Mesh).
+MESHED_MASKS = ("SegmentationMask",)
+# The annotation JSON names a mesh's shape as the portal's ingestion writes it; the API's
+# shape type is "Mesh".
+JSON_SHAPES = {"Mesh": "TriangularMesh"}
 KEY_PHOTO_WIDTHS = {"snapshot": 512, "thumbnail": 134}
 
 
@@ -296,7 +302,7 @@ class RunWriter:
         index: tuple[int, int],
     ) -> dict[str, Any]:
         """An annotation of ``obj``, the run's ``k``-th object (``index`` is the run and
-        object indices): rows, point file, mask and metadata; returns its truth."""
+        object indices): rows, point file, mask, its mesh and metadata; returns its truth."""
         spec = self.spec
         spacing, align_id = place.spacing, place.align_row["id"]
         row, authors = self._annotation_rows(run_row, place, folder_id, obj, index)
@@ -316,7 +322,7 @@ class RunWriter:
                 {
                     "format": fmt,
                     "path": rel,
-                    "shape": shape_type,
+                    "shape": JSON_SHAPES.get(shape_type, shape_type),
                     "is_visualization_default": default,
                 }
             )
@@ -353,6 +359,13 @@ class RunWriter:
             add(obj.mask_type, f"{mask_rel}.zarr", "zarr", True)
             if spec.write_mrc:
                 add(obj.mask_type, f"{mask_rel}.mrc", "mrc", False)
+            if obj.mask_type in MESHED_MASKS:
+                mesh_rel = f"{prefix}_triangularmesh.glb"
+                vertices, faces = ball_isosurface(
+                    obj.centres, obj.mask_radius, place.shape, spacing, place.shift
+                )
+                write_glb(self.root / mesh_rel, vertices, faces)
+                add("Mesh", mesh_rel, "glb", False)
 
         doc = meta.annotation_metadata(row, authors, files, self._alignment_paths[align_id])
         metadata_rel = self._json(folder, f"{ent.slug(obj.name)}-1.0.json", doc)
