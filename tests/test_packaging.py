@@ -31,6 +31,15 @@ def test_manifest_is_discovered_and_valid() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_top_level_manifest_is_the_package_s() -> None:
+    """The repository's ``napari.yaml`` (a link) and the shipped one never drift apart."""
+    top_level = ROOT / "napari.yaml"
+    shipped = ROOT / "src" / "napari_cryoet_explorer" / "napari.yaml"
+    assert top_level.read_bytes() == shipped.read_bytes()
+    installed = PluginManifest.from_distribution("napari-cryoet-explorer")
+    assert installed == PluginManifest.from_file(shipped)
+
+
 def test_wheel_ships_manifest(tmp_path: Path) -> None:
     subprocess.run(
         [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(tmp_path)],

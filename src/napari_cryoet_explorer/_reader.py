@@ -1,4 +1,10 @@
-"""npe2 reader entry point: portal files and download folders; declines anything else."""
+"""npe2 reader entry point: portal files and download folders; declines anything else.
+
+The manifest offers this reader for ``.zarr``, ``.ndjson``, ``.mrc``, ``.rec`` and
+``.glb`` only, so other files never list it. npe2 offers every reader that accepts
+directories for every local folder, whatever its patterns: a folder that is no part of
+a portal download is declined here (None), so npe2 goes on to other readers.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from .io import LayerData, open_run
-from .io.download_tree import spacing_from_path
-from .io.folders import is_run_dir, run_dirs
+from .io.download_tree import parse_annotation_name
+from .io.run import portal_folder
 from .io.sources import is_url, read_bytes
 
 ReaderFunction = Callable[[Any], list[LayerData]]
@@ -38,6 +44,10 @@ def get_reader(path: Any) -> ReaderFunction | None:
 
 def _is_ours(source: str) -> bool:
     lower = source.lower().rstrip("/")
+    if lower.endswith(".glb"):
+        # Meshes only by the portal's file name: other GLB scenes are not annotations.
+        named = parse_annotation_name(source.rstrip("/"))
+        return named is not None and named.shape_type == "Mesh" and _exists(source)
     if is_url(source):
         if lower.endswith(".zarr"):
             return _is_ome_zarr(source)
@@ -47,15 +57,11 @@ def _is_ours(source: str) -> bool:
         return path.is_file()
     if lower.endswith(".zarr"):
         return path.is_dir() and _is_ome_zarr(source)
-    if not path.is_dir():
-        return False
-    if path.name.startswith("VoxelSpacing") and spacing_from_path(path.name):
-        return True
-    if path.parent.name in ("Tomograms", "Annotations"):
-        return path.parent.parent.name.startswith("VoxelSpacing")
-    if path.name == "Reconstructions":
-        return True
-    return is_run_dir(path) or bool(run_dirs(path))
+    return portal_folder(path) is not None
+
+
+def _exists(source: str) -> bool:
+    return is_url(source) or Path(source).is_file()
 
 
 def _is_ome_zarr(source: str) -> bool:

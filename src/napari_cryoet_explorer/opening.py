@@ -17,6 +17,7 @@ from typing import Any
 from .downloads.cache import Counts, counts, describe
 from .downloads.local_copies import LocalCopy, find_local
 from .io import LayerData, read_annotation_file, read_tomogram
+from .io.names import ANNOTATIONS, TOMOGRAMS, folder_id, portal_names, tomogram_name
 from .io.tomogram import with_contrast_limits
 from .portal.models import (
     Annotation,
@@ -26,9 +27,9 @@ from .portal.models import (
     files_for_tomogram,
 )
 
-# Formats the readers draw; meshes (glb) are left out, and a mask's MRC copy is
+# Formats the readers draw (GLB meshes as surfaces); a mask's MRC copy is
 # skipped when its Zarr is there.
-OPENABLE_FORMATS = ("ndjson", "zarr", "mrc")
+OPENABLE_FORMATS = ("ndjson", "zarr", "mrc", "glb")
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,13 @@ def _provenance(url: str, local: LocalCopy | None) -> dict[str, Any]:
     return meta
 
 
+def _named(
+    read: Callable[[], list[LayerData]], run_name: str, annotation_id: str
+) -> list[LayerData]:
+    """An annotation file's layers, named as its download folder would name them."""
+    return portal_names(read(), run=run_name, annotation_id=annotation_id)
+
+
 def default_tomogram(contents: VoxelSpacingContents) -> Tomogram:
     """The visualization-default tomogram of a voxel spacing (else the first)."""
     if not contents.tomograms:
@@ -130,7 +138,9 @@ def plan(
     Files found complete under a download folder (default: the remembered ones) are
     read from disk, with the same layer names and scales as from the portal; the
     layers' metadata keep ``source`` (what was read), ``portal_url`` and, for a
-    download, ``download_folder``.
+    download, ``download_folder``. Layers are named as a dropped download names them
+    (:mod:`.io.names`): by the ``Tomograms/<n>`` and ``Annotations/<n>`` folders of
+    the files' URLs, not by the API's ids.
     """
     folders = None if download_folders is None else list(download_folders)
     steps = []
@@ -143,7 +153,11 @@ def plan(
             read_tomogram,
             source,
             voxel_spacing=tomogram.voxel_spacing,
-            name=f"{run_name} tomogram {tomogram.id}",
+            name=tomogram_name(
+                run_name,
+                folder_id(url, TOMOGRAMS) or str(tomogram.id),
+                tomogram.processing,
+            ),
             multiscale=multiscale,
             level=level,
             metadata={**tomogram.fields, **_provenance(url, local)},
@@ -160,22 +174,24 @@ def plan(
         )
     for annotation, file in files:
         source, local = _origin(file.https_path, folders)
+        read_file = partial(
+            read_annotation_file,
+            source,
+            voxel_spacing=contents.voxel_spacing.voxel_spacing,
+            shape_type=file.shape_type,
+            object_name=annotation.object_name,
+            run_name=run_name,
+            metadata={
+                "annotation": dict(annotation.fields),
+                "file": dict(file.fields),
+                **_provenance(file.https_path, local),
+            },
+        )
+        annotation_id = folder_id(file.https_path, ANNOTATIONS) or str(annotation.id)
         steps.append(
             Step(
                 f"{annotation.object_name} ({file.shape_type})",
-                partial(
-                    read_annotation_file,
-                    source,
-                    voxel_spacing=contents.voxel_spacing.voxel_spacing,
-                    shape_type=file.shape_type,
-                    object_name=annotation.object_name,
-                    run_name=run_name,
-                    metadata={
-                        "annotation": dict(annotation.fields),
-                        "file": dict(file.fields),
-                        **_provenance(file.https_path, local),
-                    },
-                ),
+                partial(_named, read_file, run_name, annotation_id),
                 url=file.https_path,
                 local=local,
             )

@@ -312,9 +312,16 @@ def test_open_tomogram_with_chosen_annotations(
     panel = widget.open_panel
     assert panel.isEnabled()
     assert panel.selected_tomogram().alignment_id == 1  # the visualization default
-    # Its alignment's five files first, then the other alignment's five, unticked.
-    assert panel.annotations.count() == 10
-    assert [panel.is_aligned(i) for i in range(10)] == [True] * 5 + [False] * 5
+    # Its alignment's six files first (the mesh unticked: not shown by default), then the
+    # other alignment's six, unticked.
+    assert panel.annotations.count() == 12
+    assert [panel.is_aligned(i) for i in range(12)] == [True] * 6 + [False] * 6
+    ticked = [
+        panel.annotations.item(i).text()
+        for i in range(12)
+        if panel.annotations.item(i).checkState() == Qt.CheckState.Checked
+    ]
+    assert len(ticked) == 5 and not [t for t in ticked if "Mesh" in t]
     # Untick the instance mask: only ticked annotations open.
     for i in range(panel.annotations.count()):
         item = panel.annotations.item(i)
@@ -331,7 +338,9 @@ def test_open_tomogram_with_chosen_annotations(
     for layer in layers:
         assert np.allclose(layer.scale, 10.0), layer.name
     ribosomes = next(
-        layer for layer in layers if layer.name.split(" ", 1)[1] == "ribosome (OrientedPoint)"
+        layer
+        for layer in layers
+        if layer.name.startswith("TS_001 ribosome ") and layer.name.endswith("(OrientedPoint)")
     )
     truth = np.array(
         tiny_portal.ground_truth["runs"]["10000/TS_001"]["objects"]["ribosome"][
@@ -360,8 +369,15 @@ def test_double_click_adds_one_annotation_to_the_open_tomogram(
         widget.tree.itemDoubleClicked.emit(ribosome, 0)
     assert opened.args == [2]  # the oriented points and their vectors, nothing else
     names = [layer.name for layer in widget.viewer.layers]
-    assert names[0].endswith("tomogram 1") and len(names) == 3
-    assert all("ribosome (OrientedPoint)" in n for n in names[1:])
+    # Named by the download's folders (in the files' URLs), as a dropped folder names them.
+    tomogram = panel.selected_tomogram()
+    assert tomogram is not None and tomogram.https_omezarr_dir is not None
+    tomogram_folder = tomogram.https_omezarr_dir.split("/Tomograms/")[1].split("/")[0]
+    assert names[0] == f"TS_001 tomogram {tomogram_folder} ({tomogram.processing})"
+    annotation = PortalTree.node_model(ribosome)
+    folder = annotation.files[0].https_path.split("/Annotations/")[1].split("/")[0]
+    points = f"TS_001 ribosome {folder} (OrientedPoint)"
+    assert names[1:] == [points, f"{points} z axis"]
     assert tiny_replica.graphql_requests == 0  # everything was known from the tree
     points = widget.viewer.layers[1]
     truth = np.array(
@@ -614,8 +630,21 @@ def test_local_folder_browses_the_same_way(
     _loaded(widget, qtbot)
     layers = widget.viewer.layers
     types = sorted(type(layer).__name__ for layer in layers)
-    assert types == ["Image", "Labels", "Labels", "Points", "Points", "Points", "Vectors"]
-    ribosomes = next(layer for layer in layers if layer.name.endswith("ribosome (OrientedPoint)"))
+    assert types == [
+        "Image",
+        "Labels",
+        "Labels",
+        "Points",
+        "Points",
+        "Points",
+        "Surface",
+        "Vectors",
+    ]
+    ribosomes = next(
+        layer
+        for layer in layers
+        if layer.name.startswith("TS_001 ribosome ") and layer.name.endswith("(OrientedPoint)")
+    )
     truth = np.array(
         tiny_portal.ground_truth["runs"]["10000/TS_001"]["objects"]["ribosome"][
             "centres_zyx_angstrom"

@@ -80,6 +80,8 @@ def _arrays(data: Any) -> list[np.ndarray]:
     """Every level of a layer's data, read (the coarsest whole, level 0 one plane)."""
     if isinstance(data, list):
         return [np.asarray(data[0][data[0].shape[0] // 2]), np.asarray(data[-1])]
+    if isinstance(data, tuple):  # a surface: vertices and faces
+        return [np.asarray(part) for part in data]
     return [np.asarray(data)]
 
 
@@ -101,7 +103,7 @@ def test_a_download_opens_from_disk_with_the_replica_stopped(
         items = run_items(client, 10000, "TS_001", Choice(voxel_spacing=10.0))
     tomogram = default_tomogram(contents)
     files = openable_files(contents, tomogram)
-    assert {f.format for _, f in files} == {"ndjson", "zarr"}
+    assert {f.format for _, f in files} == {"ndjson", "zarr", "glb"}
 
     # Nothing downloaded: from the portal, then again from the on-disk cache.
     steps = plan(contents, tomogram, files, run_name="TS_001")

@@ -13,12 +13,40 @@ from portal_files import PortalFiles, matches
 
 from napari_cryoet_explorer.io import open_run, read_annotation_file, read_tomogram
 from napari_cryoet_explorer.io.colors import object_color
+from napari_cryoet_explorer.io.names import annotation_name, tomogram_name
+from napari_cryoet_explorer.io.run import portal_folder
 
 Layer = tuple[Any, dict[str, Any], str]
+SUFFIX = {
+    "OrientedPoint": "_orientedpoint.ndjson",
+    "Point": "_point.ndjson",
+    "InstanceSegmentation": "_instancesegmentation.ndjson",
+    "SegmentationMask": "_segmentationmask.zarr",
+    "InstanceSegmentationMask": "_instancesegmentationmask.zarr",
+}
+
+
+def _tomogram(files: PortalFiles, primary: bool = True) -> str:
+    """The layer name of a tomogram: its folder and its metadata's processing."""
+    folder = files.tomogram(primary=primary).parent
+    processing = json.loads((folder / "tomogram_metadata.json").read_text())["processing"]
+    return tomogram_name("TS_001", folder.name, processing)
+
+
+def _annotation(
+    files: PortalFiles, obj: str, shape: str, spacing: float = 10.0, primary: bool = True
+) -> str:
+    """The layer name of an annotation file: object, its ``Annotations/<n>`` folder, shape."""
+    folder = files.annotation(obj, SUFFIX[shape], spacing, primary).parent
+    return annotation_name("TS_001", obj, shape, folder.name)
 
 
 def _by_name(layers: list[Layer]) -> dict[str, Layer]:
     return {kwargs["name"]: (data, kwargs, kind) for data, kwargs, kind in layers}
+
+
+def _names(layers: list[Layer]) -> list[str]:
+    return sorted(kwargs["name"] for _, kwargs, _ in layers)
 
 
 def _world(layer: Layer) -> np.ndarray:
@@ -29,29 +57,31 @@ def test_run_folder(local_files: PortalFiles) -> None:
     layers = open_run(local_files.run_dir)
     assert layers[0][2] == "image"  # the tomogram first, annotations drawn over it
     names = _by_name(layers)
-    assert sorted(names) == [
-        "TS_001 nucleosome (Point)",
-        "TS_001 nucleosome (SegmentationMask)",
-        "TS_001 ribosome (OrientedPoint)",
-        "TS_001 ribosome (OrientedPoint) z axis",
-        "TS_001 tomogram 100",
-        "TS_001 vesicle (InstanceSegmentation)",
-        "TS_001 vesicle (InstanceSegmentationMask)",
-    ]
+    ribosomes = _annotation(local_files, "ribosome", "OrientedPoint")
+    drawn = {name for name, (_, _, kind) in names.items() if kind != "surface"}
+    assert drawn == {
+        _tomogram(local_files),
+        ribosomes,
+        f"{ribosomes} z axis",
+        _annotation(local_files, "nucleosome", "Point"),
+        _annotation(local_files, "nucleosome", "SegmentationMask"),
+        _annotation(local_files, "vesicle", "InstanceSegmentation"),
+        _annotation(local_files, "vesicle", "InstanceSegmentationMask"),
+    }
     for _, kwargs, _ in layers:
         assert kwargs["scale"] == pytest.approx((10.0,) * 3), kwargs["name"]
     for obj, shape in [("ribosome", "OrientedPoint"), ("nucleosome", "Point")]:
-        layer = names[f"TS_001 {obj} ({shape})"]
+        layer = names[_annotation(local_files, obj, shape)]
         matches(_world(layer), local_files.centres(obj), tol=1e-6)
         assert np.allclose(layer[1]["face_color"], object_color(obj))
         # Points are sized in Angstrom (60 A across), whatever the voxel spacing.
         assert layer[1]["size"] * layer[1]["scale"][0] == pytest.approx(60.0)
-    mask = names["TS_001 nucleosome (SegmentationMask)"]
+    mask = names[_annotation(local_files, "nucleosome", "SegmentationMask")]
     assert np.allclose(mask[1]["colormap"][1], object_color("nucleosome"))
     # Portal metadata rides along.
-    tomo_meta = names["TS_001 tomogram 100"][1]["metadata"]["tomogram_metadata"]
+    tomo_meta = names[_tomogram(local_files)][1]["metadata"]["tomogram_metadata"]
     assert tomo_meta["voxel_spacing"] == 10.0
-    annotation = names["TS_001 ribosome (OrientedPoint)"][1]["metadata"]["annotation_json"]
+    annotation = names[ribosomes][1]["metadata"]["annotation_json"]
     assert annotation["annotation_object"]["name"] == "ribosome"
 
 
@@ -60,10 +90,11 @@ def test_other_voxel_spacing_and_options(local_files: PortalFiles) -> None:
     names = _by_name(layers)
     for _, kwargs, _ in layers:
         assert kwargs["scale"] == pytest.approx((20.0,) * 3), kwargs["name"]
-    ribosomes = names["TS_001 ribosome (OrientedPoint)"]
+    ribosome_name = _annotation(local_files, "ribosome", "OrientedPoint", spacing=20.0)
+    ribosomes = names[ribosome_name]
     matches(_world(ribosomes), local_files.centres("ribosome"), tol=1e-6)
     assert ribosomes[1]["size"] == pytest.approx(5.0)
-    vectors = names["TS_001 ribosome (OrientedPoint) z axis"]
+    vectors = names[f"{ribosome_name} z axis"]
     lengths = np.linalg.norm(np.asarray(vectors[0])[:, 1] * 20.0, axis=1)
     assert np.allclose(lengths, 80.0)
     with pytest.warns(UserWarning, match="no voxel spacing 13.48; opened 10.000"):
@@ -81,9 +112,9 @@ def test_second_alignment_tomogram_folder(local_files: PortalFiles) -> None:
     folder = local_files.tomogram(primary=False).parent
     layers = open_run(folder)
     names = _by_name(layers)
-    assert f"TS_001 tomogram {folder.name}" in names
+    assert _tomogram(local_files, primary=False) in names
     assert sum(kind == "image" for _, _, kind in layers) == 1
-    ribosomes = names["TS_001 ribosome (OrientedPoint)"]
+    ribosomes = names[_annotation(local_files, "ribosome", "OrientedPoint", primary=False)]
     matches(_world(ribosomes), local_files.centres("ribosome", primary=False), tol=1e-6)
 
 
@@ -132,7 +163,27 @@ def test_annotation_folder_and_nothing_to_open(local_files: PortalFiles) -> None
     layers = open_run(folder)
     assert [kind for _, _, kind in layers] == ["points", "labels"]  # ndjson and zarr, not mrc
     assert all(kw["scale"] == pytest.approx((20.0,) * 3) for _, kw, _ in layers)
-    assert open_run(local_files.run_dir / "TiltSeries") == []
+    assert open_run(local_files.run_dir.parent / "Images") == []  # the dataset's pictures
+
+
+@pytest.mark.parametrize(
+    ("relative", "stands_for"),
+    [
+        ("TiltSeries", "."),
+        ("TiltSeries/100", "."),
+        ("Alignments/101", "."),
+        ("Reconstructions", "."),
+        ("Reconstructions/VoxelSpacing20.000/Tomograms", "Reconstructions/VoxelSpacing20.000"),
+        ("Reconstructions/VoxelSpacing20.000/Annotations", "Reconstructions/VoxelSpacing20.000"),
+    ],
+)
+def test_folders_beside_the_data_open_what_they_belong_to(
+    local_files: PortalFiles, relative: str, stands_for: str
+) -> None:
+    run = local_files.run_dir
+    assert (run / relative).is_dir()
+    assert portal_folder(run / relative) == run / stands_for
+    assert _names(open_run(run / relative)) == _names(open_run(run / stands_for))
 
 
 def test_more_tomograms_of_one_alignment_open_hidden(
@@ -149,7 +200,11 @@ def test_more_tomograms_of_one_alignment_open_hidden(
     layers = open_run(run)
     images = [(kw["name"], kw.get("visible", True)) for _, kw, kind in layers if kind == "image"]
     # The default on top (added last) and shown; the other below it, hidden.
-    assert images == [("TS_001 tomogram 199", False), ("TS_001 tomogram 100", True)]
+    processing = meta["processing"]
+    assert images == [
+        (f"TS_001 tomogram 199 ({processing})", False),
+        (f"TS_001 tomogram {default.name} ({processing})", True),
+    ]
 
 
 def test_portal_callers_spare_metadata_requests(http_files: PortalFiles) -> None:

@@ -16,6 +16,7 @@ from .layers import (
     points_layer,
     vectors_layer,
 )
+from .names import annotation_name
 from .ndjson import PointAnnotations
 
 KIND_SHAPE = {
@@ -27,9 +28,11 @@ KIND_SHAPE = {
 AXIS_COLORS = {"x": (1.0, 0.35, 0.35, 1.0), "y": (0.35, 1.0, 0.35, 1.0)}
 
 
-def layer_name(run_name: str | None, object_name: str, shape_type: str) -> str:
-    """``TS_026 ribosome (OrientedPoint)``."""
-    return f"{run_name + ' ' if run_name else ''}{object_name} ({shape_type})"
+def layer_name(
+    run_name: str | None, object_name: str, shape_type: str, annotation_id: str | None = None
+) -> str:
+    """``TS_026 ribosome 103 (OrientedPoint)`` (the id when known): see :mod:`.names`."""
+    return annotation_name(run_name, object_name, shape_type, annotation_id)
 
 
 def point_layers(

@@ -2,20 +2,61 @@
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from .annotations import read_annotation_file
-from .download_tree import parse_annotation_name
+from .download_tree import parse_annotation_name, spacing_from_path
 from .errors import NotOurs
-from .folders import open_folder
+from .folders import is_run_dir, open_folder, run_dirs
 from .layers import LayerData
+from .names import ANNOTATIONS, TOMOGRAMS, portal_names
 from .sources import is_url
 from .tomogram import read_tomogram
 
+log = logging.getLogger(__name__)
 Source = str | Path
+# Folders of a run beside Reconstructions: dropping one opens the run's tomogram.
+RUN_PARTS = ("TiltSeries", "Alignments", "Frames")
+_TOMOGRAM_SUFFIXES = (".zarr", ".mrc", ".rec")
+
+
+def portal_folder(path: str | Path) -> Path | None:
+    """The folder of a download to open for ``path``, or None if it is not one.
+
+    Dataset, run, ``Reconstructions``, ``VoxelSpacing...``, ``Tomograms/<id>`` and
+    ``Annotations/<id>`` folders stand for themselves; a bare ``Tomograms`` or
+    ``Annotations`` folder for its voxel spacing; ``TiltSeries``, ``Alignments`` and
+    ``Frames`` (and their ``<id>`` folders) for their run. Anything else, such as a
+    folder of images, is not ours. Only names and one listing are read.
+    """
+    if is_url(path):
+        return None
+    path = Path(path)
+    if not path.is_dir() or path.suffix.lower() == ".zarr":
+        return None
+    name, parent = path.name, path.parent
+    if name.startswith("VoxelSpacing") and spacing_from_path(name) is not None:
+        has = (path / TOMOGRAMS).is_dir() or (path / ANNOTATIONS).is_dir()
+        return path if has else None
+    if name in (TOMOGRAMS, ANNOTATIONS) and parent.name.startswith("VoxelSpacing"):
+        return parent
+    if parent.name in (TOMOGRAMS, ANNOTATIONS) and parent.parent.name.startswith("VoxelSpacing"):
+        if parent.name == TOMOGRAMS:
+            found = any(p.suffix.lower() in _TOMOGRAM_SUFFIXES for p in path.iterdir())
+        else:
+            found = any(parse_annotation_name(p.name) is not None for p in path.iterdir())
+        return path if found else None
+    if name == "Reconstructions":
+        return parent if is_run_dir(parent) else None
+    if name in RUN_PARTS and is_run_dir(parent):
+        return parent
+    if parent.name in RUN_PARTS and is_run_dir(parent.parent):
+        return parent.parent
+    return path if is_run_dir(path) or run_dirs(path) else None
 
 
 def open_run(
@@ -32,8 +73,7 @@ def open_run(
     Parameters
     ----------
     source : str, Path or sequence of them
-        A local download folder (dataset, run, ``Reconstructions``,
-        ``VoxelSpacing...``, ``Tomograms/<id>`` or ``Annotations/<id>``), or one or more
+        A local download folder (any of :func:`portal_folder`), or one or more
         files: a tomogram (``.zarr`` / ``.mrc``) and annotation files (``.ndjson``, mask
         ``.zarr`` / ``.mrc``), as local paths or http(s) / s3 URLs (URLs cannot be listed,
         so name the files).
@@ -50,7 +90,8 @@ def open_run(
     Returns
     -------
     list of LayerData
-        Empty when there is nothing to open.
+        Empty when there is nothing to open. Layers are named as the portal browser
+        names them (:mod:`.names`).
 
     Raises
     ------
@@ -64,10 +105,17 @@ def open_run(
     }
     single = source if isinstance(source, str | Path) else None
     if single is not None and _is_folder(single):
-        found = open_folder(single, voxel_spacing=voxel_spacing, multiscale=multiscale, **options)
-        return found or []
+        folder = portal_folder(single)
+        if folder is not None and folder != Path(single):
+            log.info("%s: opening %s, the download folder it belongs to", single, folder)
+        found = open_folder(
+            folder or single, voxel_spacing=voxel_spacing, multiscale=multiscale, **options
+        )
+        return portal_names(found or [])
     sources = [single] if single is not None else list(source)  # type: ignore[arg-type]
-    return open_files(sources, voxel_spacing=voxel_spacing, multiscale=multiscale, **options)
+    return portal_names(
+        open_files(sources, voxel_spacing=voxel_spacing, multiscale=multiscale, **options)
+    )
 
 
 def open_files(

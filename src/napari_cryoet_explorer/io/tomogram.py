@@ -18,6 +18,7 @@ from .download_tree import (
 from .errors import NotOurs, ReaderError
 from .layers import LayerData, image_layer
 from .mrc import read_mrc
+from .names import tomogram_name
 from .ome_zarr import angstrom_factor, read_multiscale
 from .sources import is_url, name_of
 
@@ -25,10 +26,13 @@ MRC_SUFFIXES = (".mrc", ".rec", ".map")
 
 
 def default_name(source: str) -> str:
-    """``TS_026 tomogram 100`` inside a download, else the file name."""
+    """``TS_026 tomogram 100`` inside a download, else the file name.
+
+    :func:`.names.portal_names` completes it with the processing when a run is opened.
+    """
     run, tomo = run_name_from_path(source), tomogram_id_from_path(source)
     if run and tomo:
-        return f"{run} tomogram {tomo}"
+        return tomogram_name(run, tomo, None)
     return name_of(source)
 
 
