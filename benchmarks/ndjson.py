@@ -1,90 +1,228 @@
-"""ndJSON parsing: points per second, ours vs a plain ``json.loads`` loop with dict access.
+"""ndJSON points end to end: ours through ``npe2.read`` vs napari-cryoet-data-portal 0.5.0.
 
-Writes orientedPoint files of 10^4, 10^5 and 10^6 lines in the portal's format, then
-times, side by side in one run (median of ``--repeats``):
+Writes ``point``, ``orientedPoint`` and ``instancePoint`` files in the portal's format
+(full-precision floats, as Python's ``json`` writes them) into a download-shaped
+folder, then reads each file with both readers, every run in a fresh process (imports
+done before the clock starts), the two alternating, and prints medians:
 
-* ours: :func:`napari_cryoet_explorer.io.ndjson.parse_ndjson` (orjson on large batches
-  of lines joined into JSON arrays, collector paused, columns straight into numpy);
-* the existing plugin's way: ``json.loads`` per line, then dict access per point.
+* ours: ``npe2.read([path], plugin_name="napari-cryoet-explorer")``, the same call
+  napari makes, through to the layer data tuples (Points, plus Vectors for oriented
+  points);
+* the existing plugin: ``napari_cryoet_data_portal._reader.read_points_annotations_ndjson``
+  called directly in its own venv (``--ncdp-python``), which returns its layer data.
 
-Usage: ``python benchmarks/ndjson.py [--sizes 10000 100000 1000000] [--repeats 3]``
+Peak memory is the process's maximum resident set (``getrusage``) minus its resident
+set just before the read, so the interpreter and imports are left out.
+
+The existing plugin reads ``point`` and ``orientedPoint`` lines (locations only) and
+skips ``instancePoint`` lines, so on those files it returns no points. Without
+``--ncdp-python`` only ours runs. ``--huge N`` instead reads one orientedPoint file of
+``N`` points with ours and prints the time, the memory and the messages.
+
+Usage::
+
+    python -m venv /tmp/ncdp-venv
+    /tmp/ncdp-venv/bin/pip install napari-cryoet-data-portal==0.5.0 pyqt5
+    python benchmarks/ndjson.py --ncdp-python /tmp/ncdp-venv/bin/python \\
+        [--sizes 300000 1000000] [--kinds orientedPoint point instancePoint] [--repeats 5]
+    python benchmarks/ndjson.py --huge 10000000 --sizes 1000000
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
+import resource
+import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
+from typing import Any
 
-import numpy as np
+FILE_SUFFIX = {
+    "point": "point",
+    "orientedPoint": "orientedpoint",
+    "instancePoint": "instancesegmentation",
+}
 
-from napari_cryoet_explorer.io.ndjson import parse_ndjson
 
+def write_file(path: Path, kind: str, n: int, seed: int = 0) -> None:
+    """``n`` records of ``kind``; oriented points carry proper rotation matrices."""
+    import numpy as np
 
-def write_file(path: Path, n: int, seed: int = 0) -> None:
     rng = np.random.default_rng(seed)
-    xyz = rng.uniform(0, 1000, (n, 3))
-    rot = rng.normal(size=(n, 3, 3))
     with path.open("w") as fh:
-        for p, r in zip(xyz, rot, strict=True):
-            record = {
-                "type": "orientedPoint",
-                "location": {"x": p[0], "y": p[1], "z": p[2]},
-                "xyz_rotation_matrix": r.tolist(),
-            }
-            fh.write(json.dumps(record) + "\n")
+        for start in range(0, n, 100_000):
+            m = min(100_000, n - start)
+            xyz = rng.uniform(0, 1000, (m, 3)).tolist()
+            q, r = np.linalg.qr(rng.normal(size=(m, 3, 3)))
+            q = q * np.sign(np.diagonal(r, axis1=1, axis2=2))[:, None, :]
+            q[np.linalg.det(q) < 0, :, 0] *= -1
+            for i, (x, y, z) in enumerate(xyz):
+                record: dict[str, Any] = {"type": kind, "location": {"x": x, "y": y, "z": z}}
+                if kind == "orientedPoint":
+                    record["xyz_rotation_matrix"] = q[i].tolist()
+                elif kind == "instancePoint":
+                    record["instance_id"] = (start + i) // 40
+                fh.write(json.dumps(record) + "\n")
 
 
-def plain_loop(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    points, rotations = [], []
-    with path.open() as fh:
-        for line in fh:
-            record = json.loads(line)
-            loc = record["location"]
-            points.append([loc["z"], loc["y"], loc["x"]])
-            rotations.append(record["xyz_rotation_matrix"])
-    return np.array(points), np.array(rotations)
+def _rss_now() -> int:
+    """Resident set size in bytes (Linux)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
 
 
-def ours(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    parsed = parse_ndjson(path.read_bytes(), str(path))
-    assert parsed.rotations is not None
-    return parsed.zyx, parsed.rotations
+def worker(contender: str, path: str) -> None:
+    """Read ``path`` once, print seconds, points, memory and a checksum as JSON."""
+    import numpy as np
 
+    if contender == "ours":
+        import npe2
 
-def median_time(func: object, path: Path, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
+        import napari_cryoet_explorer._reader  # noqa: F401  (imports are not timed)
+
+        npe2.PluginManager.instance().discover()
+
+        def read() -> Any:
+            return npe2.read([path], stack=False, plugin_name="napari-cryoet-explorer")
+
+    else:
+        # This script's folder comes first on the path, and its name would shadow the
+        # ``ndjson`` package that reader imports.
+        here = Path(__file__).resolve().parent
+        sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != here]
+        from napari_cryoet_data_portal._reader import read_points_annotations_ndjson
+
+        def read() -> Any:
+            return [read_points_annotations_ndjson(path)]
+
+    before = _rss_now()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         start = time.perf_counter()
-        func(path)  # type: ignore[operator]
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        layers = read()
+        seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    points = [d for d, _, kind in layers if kind == "points"]
+    zyx = np.asarray(points[0], dtype=np.float64).reshape(-1, 3) if points else np.zeros((0, 3))
+    out = {
+        "seconds": seconds,
+        "points": len(zyx),
+        "extra_rss": peak - before,
+        "checksum": float(zyx.sum()),
+        "layers": [kind for _, _, kind in layers],
+        "warnings": [str(w.message) for w in caught],
+    }
+    print(json.dumps(out))
+
+
+def run_once(python: str, contender: str, path: Path) -> dict[str, Any]:
+    proc = subprocess.run(
+        [python, __file__, "--worker", contender, str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode:
+        raise RuntimeError(f"{contender} failed on {path}:\n{proc.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+def huge(folder: Path, n: int, unit: int) -> None:
+    """Read an ``n``-point file once with ours; print time, memory and the messages."""
+    source = folder / f"bench{unit}-1.0_orientedpoint.ndjson"
+    if not source.exists():
+        write_file(source, "orientedPoint", unit)
+    path = folder / f"huge{n}-1.0_orientedpoint.ndjson"
+    if not path.exists():
+        with path.open("wb") as out:
+            for start in range(0, n, unit):
+                with source.open("rb") as fh:
+                    if n - start >= unit:
+                        shutil.copyfileobj(fh, out)
+                    else:
+                        out.writelines(itertools.islice(fh, n - start))
+    result = run_once(sys.executable, "ours", path)
+    size = path.stat().st_size
+    print(
+        f"{n:,} orientedPoint points, {size / 1e9:.2f} GB: {result['seconds']:.1f} s, "
+        f"{result['points'] / result['seconds']:,.0f} points/s, extra peak RSS "
+        f"{result['extra_rss'] / 1e9:.2f} GB ({result['extra_rss'] / size:.2f}x the file), "
+        f"layers {result['layers']}"
+    )
+    for message in result["warnings"]:
+        print(f"warning: {message}")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[300_000, 1_000_000])
+    parser.add_argument("--kinds", nargs="+", default=list(FILE_SUFFIX), choices=list(FILE_SUFFIX))
     parser.add_argument("--repeats", type=int, default=3)
-    args = parser.parse_args()
-    print(
-        "| points | file (MB) | ours (s) | ours (points/s) | json.loads loop (s) | loop (points/s) | speed-up |"
+    parser.add_argument("--ncdp-python", help="python of a venv with napari-cryoet-data-portal")
+    parser.add_argument("--workdir", type=Path, help="keep the generated files here")
+    parser.add_argument(
+        "--huge",
+        type=int,
+        metavar="N",
+        help="instead: read one orientedPoint file of N points (copies of the largest size)",
     )
-    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    with tempfile.TemporaryDirectory() as tmp:
+    parser.add_argument("--worker", nargs=2, metavar=("CONTENDER", "PATH"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker(*args.worker)
+        return
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="ndjson-bench-"))
+    folder = workdir / "TS_001" / "Reconstructions" / "VoxelSpacing10.000" / "Annotations" / "1"
+    folder.mkdir(parents=True, exist_ok=True)
+    if args.huge:
+        huge(folder, args.huge, max(args.sizes))
+        return
+    contenders = [("ours", sys.executable)]
+    if args.ncdp_python:
+        contenders.append(("ncdp 0.5.0", args.ncdp_python))
+    print(
+        "| kind | points | file MB | reader | median s [min-max] | points/s | "
+        "extra peak RSS MB | x file | speed-up |"
+    )
+    print("| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |")
+    for kind in args.kinds:
         for n in args.sizes:
-            path = Path(tmp) / f"p{n}_orientedpoint.ndjson"
-            write_file(path, n)
-            a, b = ours(path), plain_loop(path)
-            assert np.allclose(a[0], b[0]) and np.allclose(a[1], b[1])
-            t_ours = median_time(ours, path, args.repeats)
-            t_loop = median_time(plain_loop, path, args.repeats)
-            mb = path.stat().st_size / 1e6
-            print(
-                f"| {n:,} | {mb:.1f} | {t_ours:.3f} | {n / t_ours:,.0f} | {t_loop:.3f} | {n / t_loop:,.0f} | {t_loop / t_ours:.1f}x |"
-            )
+            path = folder / f"bench{n}-1.0_{FILE_SUFFIX[kind]}.ndjson"
+            if not path.exists():
+                write_file(path, kind, n)
+            size = path.stat().st_size
+            runs: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in contenders}
+            for repeat in range(args.repeats):
+                # Alternate who goes first, so drift on the shared machine hits both.
+                order = contenders if repeat % 2 == 0 else contenders[::-1]
+                for name, python in order:
+                    runs[name].append(run_once(python, name.split()[0], path))
+            ours_median = statistics.median(r["seconds"] for r in runs["ours"])
+            for name, _ in contenders:
+                times = [r["seconds"] for r in runs[name]]
+                median = statistics.median(times)
+                extra = statistics.median(r["extra_rss"] for r in runs[name]) / 1e6
+                got = runs[name][0]["points"]
+                note = "" if got == n else f" ({got:,} points read)"
+                print(
+                    f"| {kind} | {n:,} | {size / 1e6:.0f} | {name}{note} | "
+                    f"{median:.2f} [{min(times):.2f}-{max(times):.2f}] | {got / median:,.0f} | "
+                    f"{extra:,.0f} | {extra * 1e6 / size:.2f} | {median / ours_median:.1f}x |",
+                    flush=True,
+                )
+            if len(contenders) > 1 and runs[contenders[1][0]][0]["points"] == n:
+                a, b = (runs[name][0]["checksum"] for name, _ in contenders)
+                assert abs(a - b) <= 1e-9 * abs(a), f"the readers disagree on {path}"
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from .errors import NotOurs, ReaderError
 from .layers import LayerData
 from .masks import mask_layer
 from .mesh import mesh_layer
-from .ndjson import parse_ndjson
+from .ndjson import parse_ndjson, parse_ndjson_stream
 from .points import layer_name, point_layers
 from .sources import is_url, name_of, read_bytes
 
@@ -116,11 +116,15 @@ def read_annotation_file(
         ]
     if is_points:
         try:
-            raw = read_bytes(source)
+            if is_url(source):
+                points = parse_ndjson(read_bytes(source), source)
+            else:  # a local file is parsed a block at a time: the text is never whole
+                with open(source, "rb") as stream:
+                    points = parse_ndjson_stream(stream, source)
         except OSError as exc:
             raise ReaderError(f"cannot read {source}: {exc}") from exc
         return point_layers(
-            parse_ndjson(raw, source),
+            points,
             voxel_spacing=spacing,
             object_name=object_name,
             run_name=run_name,

@@ -1,39 +1,36 @@
 """Fast, tolerant parsing of the portal's ndJSON point annotations.
 
-The fast path parses lines in large batches, each joined into one JSON array and
-parsed by orjson in a single C call with the cyclic garbage collector paused (it would
-otherwise rescan millions of fresh dicts). Columns are pulled out with ``map`` and
-``itemgetter`` straight into ``np.fromiter``, so no Python loop runs per point, and each
-batch is freed before the next (memory stays bounded). If anything in a file is off, a
-per-line path runs instead: it skips bad lines and says which, rather than losing the
-file.
+A file is read in blocks of whole lines. Each block goes first to the bulk path
+(:mod:`.ndjson_columns`: ``pyarrow.json`` straight into float64 / int64 columns, no
+Python object per point); a block it refuses goes to the per-line path
+(:mod:`.ndjson_lines`), which keeps the good lines and names each bad one. Only one
+block's text is held beyond the caller's, so files of millions of points stream.
 """
 
 from __future__ import annotations
 
-import gc
-import json
-import math
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import chain
-from operator import itemgetter
-from typing import Any
+from typing import BinaryIO
 
 import numpy as np
-import orjson
 
-KINDS = ("point", "orientedPoint", "instancePoint")
-# Lines per orjson call: large enough to amortise the call, small enough to keep the
-# parsed objects of one batch (about 1 kB a line) modest.
-BATCH_LINES = 65536
-_TYPE = itemgetter("type")
-_LOCATION = itemgetter("location")
-_XYZ = itemgetter("x", "y", "z")
-_ROTATION = itemgetter("xyz_rotation_matrix")
-_INSTANCE = itemgetter("instance_id")
+from .errors import ReaderError
+from .ndjson_columns import KINDS, read_columns
+from .ndjson_lines import read_lines
+from .rotations import ROTATION_TOLERANCE, improper
+
+__all__ = ["KINDS", "PointAnnotations", "parse_ndjson", "parse_ndjson_stream"]
+
+# Bytes of text per block: pyarrow spreads a block over the cores; measured on 2 cores,
+# 8 MiB parses as fast as 32 MiB with about a third less peak memory.
+BLOCK_BYTES = 1 << 23
+# Above this many points napari draws slowly; the user is told why.
+LARGE_POINT_COUNT = 5_000_000
+_SHOWN = 5
+_BLANK = frozenset(b" \t\r\n")
+_NEWLINE = ord("\n")
 
 
 @dataclass
@@ -47,11 +44,13 @@ class PointAnnotations:
     xyz : ndarray
         ``(N, 3)`` locations in voxels, xyz order as in the file.
     rotations : ndarray or None
-        ``(N, 3, 3)`` xyz rotation matrices of oriented points.
+        ``(N, 3, 3)`` xyz rotation matrices of oriented points, as given in the file.
     instance_ids : ndarray or None
         ``(N,)`` instance ids of instance points.
     skipped : list of (line number, reason)
         Lines left out, 1-based.
+    improper_rotations : ndarray
+        1-based line numbers of kept points whose matrix is not a proper rotation.
     """
 
     kind: str
@@ -59,6 +58,7 @@ class PointAnnotations:
     rotations: np.ndarray | None = None
     instance_ids: np.ndarray | None = None
     skipped: list[tuple[int, str]] = field(default_factory=list)
+    improper_rotations: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
     @property
     def zyx(self) -> np.ndarray:
@@ -66,19 +66,24 @@ class PointAnnotations:
         return self.xyz[:, ::-1]
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
+@dataclass
+class _Part:
+    """Points of one kind from one block; ``lines`` None means consecutive lines."""
+
+    first_line: int
+    xyz: np.ndarray
+    rotations: np.ndarray | None = None
+    instance_ids: np.ndarray | None = None
+    lines: np.ndarray | None = None
+
+    def line_numbers(self) -> np.ndarray:
+        if self.lines is not None:
+            return self.lines
+        return np.arange(self.first_line, self.first_line + len(self.xyz), dtype=np.int64)
 
 
 def parse_ndjson(raw: bytes, source: str = "<ndjson>") -> PointAnnotations:
-    """Parse portal ndJSON annotations; warn once, naming the file, about skipped lines.
+    """Parse portal ndJSON annotations held in memory.
 
     Parameters
     ----------
@@ -90,147 +95,195 @@ def parse_ndjson(raw: bytes, source: str = "<ndjson>") -> PointAnnotations:
     Returns
     -------
     PointAnnotations
-        The valid records of the file's (majority) kind.
+        The valid records of the file's (majority) kind. Warnings, once each and naming
+        the file, report skipped lines and matrices that are not rotations.
     """
-    lines = [ln for ln in raw.splitlines() if ln.strip()]
-    if not lines:
-        warnings.warn(f"{source}: empty annotation file, no points", stacklevel=2)
-        return PointAnnotations("point", np.zeros((0, 3)))
-    result = _parse_fast(lines)
-    if result is None:
-        result = _parse_tolerant(raw)
-    if result.skipped:
-        shown = ", ".join(f"{n} ({why})" for n, why in result.skipped[:5])
-        more = f" and {len(result.skipped) - 5} more" if len(result.skipped) > 5 else ""
-        kept = len(result.xyz)
-        warnings.warn(
-            f"{source}: skipped {len(result.skipped)} bad line(s), kept {kept} "
-            f"{result.kind}(s); line {shown}{more}",
-            stacklevel=2,
-        )
+    return _parse(_blocks_of(raw, BLOCK_BYTES), source)
+
+
+def parse_ndjson_stream(stream: BinaryIO, source: str = "<ndjson>") -> PointAnnotations:
+    """Parse portal ndJSON annotations from a binary stream, one block at a time.
+
+    Parameters
+    ----------
+    stream : binary file object
+        An open file (or any object with ``read(n)``), read to its end.
+    source : str
+        File name or URL, used in messages.
+
+    Returns
+    -------
+    PointAnnotations
+        As :func:`parse_ndjson`.
+
+    Raises
+    ------
+    ReaderError
+        Not enough memory for the points (the message says how many were read).
+    """
+    return _parse(_blocks_from(stream, BLOCK_BYTES), source)
+
+
+# A block: its first line's 1-based number, its text (whole lines), its line count.
+_Block = tuple[int, bytes | memoryview, int]
+
+
+def _parse(blocks: Iterator[_Block], source: str) -> PointAnnotations:
+    parts: dict[str, list[_Part]] = {k: [] for k in KINDS}
+    skipped: list[tuple[int, str]] = []
+    try:
+        for first_line, text, n_lines in blocks:
+            _parse_block(text, first_line, n_lines, parts, skipped)
+        result = _assemble(parts, skipped)
+    except MemoryError as exc:
+        count = sum(len(p.xyz) for ps in parts.values() for p in ps)
+        raise ReaderError(
+            f"{source}: not enough memory for its points (ran out after {count:,})"
+        ) from exc
+    _report(result, source)
     return result
 
 
-def _parse_fast(lines: list[bytes]) -> PointAnnotations | None:
-    """All lines valid and of one kind: columns in bulk, no per-point Python; else None."""
-    n = len(lines)
-    kind: str | None = None
-    xyz = np.empty((n, 3), dtype=np.float64)
-    rotations: np.ndarray | None = None
-    ids: np.ndarray | None = None
-    try:
-        with _gc_paused():
-            for start in range(0, n, BATCH_LINES):
-                records = orjson.loads(b"[" + b",".join(lines[start : start + BATCH_LINES]) + b"]")
-                m = len(records)
-                kinds = set(map(_TYPE, records))
-                if kind is None:
-                    kind = records[0]["type"]
-                    if kind == "orientedPoint":
-                        rotations = np.empty((n, 3, 3), dtype=np.float64)
-                    elif kind == "instancePoint":
-                        ids = np.empty(n, dtype=np.int64)
-                if kinds != {kind} or kind not in KINDS:
-                    return None
-                rows = slice(start, start + m)
-                located = chain.from_iterable(map(_XYZ, map(_LOCATION, records)))
-                xyz[rows] = np.fromiter(located, np.float64, 3 * m).reshape(m, 3)
-                if rotations is not None:
-                    matrices = list(map(_ROTATION, records))
-                    matrix_rows = list(chain.from_iterable(matrices))
-                    # Count-checked fromiter alone could pair a 4-row and a 2-row matrix.
-                    if set(map(len, matrices)) != {3} or set(map(len, matrix_rows)) != {3}:
-                        return None
-                    values = chain.from_iterable(matrix_rows)
-                    rotations[rows] = np.fromiter(values, np.float64, 9 * m).reshape(m, 3, 3)
-                if ids is not None:
-                    found = np.fromiter(map(_INSTANCE, records), np.float64, m)
-                    if not np.array_equal(found, np.round(found)):
-                        return None
-                    ids[rows] = found.astype(np.int64)
-                del records
-    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, IndexError):
-        return None
-    if kind is None or not np.isfinite(xyz).all():
-        return None
-    if rotations is not None and not np.isfinite(rotations).all():
-        return None
-    return PointAnnotations(kind, xyz, rotations, ids)
+def _blocks_of(raw: bytes, size: int) -> Iterator[_Block]:
+    """Blocks of whole lines of ``raw``, as views (no copy of the text)."""
+    view = memoryview(raw)
+    start, line, total = 0, 1, len(raw)
+    while start < total:
+        end = total
+        if start + size < total:
+            end = raw.rfind(b"\n", start, start + size) + 1
+            if end <= start:  # a line longer than a block
+                end = raw.find(b"\n", start + size) + 1 or total
+        newlines = raw.count(b"\n", start, end)
+        yield line, view[start:end], newlines + (raw[end - 1] != 0x0A)
+        line += newlines
+        start = end
 
 
-def _check(record: Any) -> tuple[str, tuple[float, float, float], Any] | str:
-    """A valid record's (kind, xyz, extra), or the reason it is not valid."""
-    if not isinstance(record, dict):
-        return "not an object"
-    kind = record.get("type")
-    if kind not in KINDS:
-        return f"unknown type {kind!r}" if "type" in record else "no type"
-    loc = record.get("location")
-    if not isinstance(loc, dict) or not all(k in loc for k in "xyz"):
-        return "no location x/y/z"
-    if any(isinstance(loc[k], bool | str) for k in "xyz"):
-        return "location is not numeric"
-    try:
-        xyz = (float(loc["x"]), float(loc["y"]), float(loc["z"]))
-    except (TypeError, ValueError):
-        return "location is not numeric"
-    if not all(math.isfinite(v) for v in xyz):
-        return "location is not finite (NaN or infinity)"
-    extra: Any = None
-    if kind == "orientedPoint":
-        if "xyz_rotation_matrix" not in record:
-            return "no xyz_rotation_matrix"
-        try:
-            extra = np.asarray(record["xyz_rotation_matrix"], dtype=np.float64)
-        except (TypeError, ValueError):
-            return "xyz_rotation_matrix is not a 3x3 matrix of numbers"
-        if extra.shape != (3, 3):
-            return "xyz_rotation_matrix is not a 3x3 matrix of numbers"
-        if not np.isfinite(extra).all():
-            return "xyz_rotation_matrix is not finite"
-    elif kind == "instancePoint":
-        value = record.get("instance_id")
-        if not isinstance(value, int) or isinstance(value, bool):
-            return "no integer instance_id"
-        extra = value
-    return str(kind), xyz, extra
-
-
-def _load_line(line: bytes) -> Any:
-    """One record; NaN and Infinity (not JSON, but Python writes them) are read too."""
-    try:
-        return orjson.loads(line)
-    except orjson.JSONDecodeError:
-        return json.loads(line)
-
-
-def _parse_tolerant(raw: bytes) -> PointAnnotations:
-    good: dict[str, list[tuple[int, tuple[float, float, float], Any]]] = {k: [] for k in KINDS}
-    skipped: list[tuple[int, str]] = []
-    for number, line in enumerate(raw.splitlines(), start=1):
-        if not line.strip():
+def _blocks_from(stream: BinaryIO, size: int) -> Iterator[_Block]:
+    """Blocks of whole lines read from ``stream``, ``size`` bytes at a time."""
+    line = 1
+    pending: list[bytes] = []  # text after the last newline seen, in pieces
+    while chunk := stream.read(size):
+        cut = chunk.rfind(b"\n") + 1
+        if cut == 0:  # a line longer than a block: keep reading
+            pending.append(chunk)
             continue
-        try:
-            record = _load_line(line)
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            skipped.append((number, "malformed JSON"))
+        text = b"".join([*pending, chunk[:cut]]) if pending else chunk[:cut]
+        pending = [chunk[cut:]] if cut < len(chunk) else []
+        newlines = text.count(b"\n")
+        yield line, text, newlines
+        line += newlines
+    if pending:
+        text = b"".join(pending)
+        yield line, text, text.count(b"\n") + 1
+
+
+def _parse_block(
+    text: bytes | memoryview,
+    first_line: int,
+    n_lines: int,
+    parts: dict[str, list[_Part]],
+    skipped: list[tuple[int, str]],
+) -> None:
+    # Blank lines at the end (a file's last "\r\n\r\n") would make pyarrow's row count
+    # differ from the line count: read the block without them.
+    end = len(text)
+    while end and text[end - 1] in _BLANK:
+        end -= 1
+    if end == 0:
+        return
+    content, content_lines = text, n_lines
+    if end < len(text):
+        ends_in_newline = text[len(text) - 1] == _NEWLINE
+        tail_newlines = bytes(text[end:]).count(b"\n")
+        content = text[:end]
+        content_lines = n_lines - (not ends_in_newline) - tail_newlines + 1
+    columns = read_columns(content, content_lines)
+    if columns is not None:
+        parts[columns.kind].append(
+            _Part(first_line, columns.xyz, columns.rotations, columns.instance_ids)
+        )
+        return
+    records = read_lines(bytes(text), first_line)
+    skipped.extend(records.skipped)
+    for kind in KINDS:
+        if not records.lines[kind]:
             continue
-        checked = _check(record)
-        if isinstance(checked, str):
-            skipped.append((number, checked))
-            continue
-        kind, xyz, extra = checked
-        good[kind].append((number, xyz, extra))
+        part = _Part(
+            first_line,
+            np.array(records.xyz[kind], dtype=np.float64).reshape(-1, 3),
+            lines=np.array(records.lines[kind], dtype=np.int64),
+        )
+        if kind == "orientedPoint":
+            part.rotations = np.array(records.rotations, dtype=np.float64).reshape(-1, 3, 3)
+        elif kind == "instancePoint":
+            part.instance_ids = np.array(records.instance_ids, dtype=np.int64)
+        parts[kind].append(part)
+
+
+def _assemble(parts: dict[str, list[_Part]], skipped: list[tuple[int, str]]) -> PointAnnotations:
+    counts = {k: sum(len(p.xyz) for p in parts[k]) for k in KINDS}
     # One layer type per file: the majority kind; others are reported by line.
-    kind = max(KINDS, key=lambda k: len(good[k]))
+    kind = max(KINDS, key=lambda k: counts[k])
     for other in KINDS:
         if other != kind:
-            skipped.extend((n, f"{other} in a {kind} file") for n, _, _ in good[other])
-    rows = good[kind]
-    xyz_arr = np.array([r[1] for r in rows], dtype=np.float64).reshape(-1, 3)
-    result = PointAnnotations(kind, xyz_arr, skipped=sorted(skipped))
+            for part in parts[other]:
+                reason = f"{other} in a {kind} file"
+                skipped.extend((int(n), reason) for n in part.line_numbers())
+    chosen = parts.pop(kind)
+    parts.clear()
+    result = PointAnnotations(kind, _joined([p.xyz for p in chosen], (3,)), skipped=skipped)
+    result.skipped.sort()
     if kind == "orientedPoint":
-        result.rotations = np.array([r[2] for r in rows], dtype=np.float64).reshape(-1, 3, 3)
+        rotations = [p.rotations for p in chosen if p.rotations is not None]
+        result.rotations = _joined(rotations, (3, 3))
+        off = [p.line_numbers()[improper(r)] for p, r in zip(chosen, rotations, strict=True)]
+        result.improper_rotations = _joined(off, (), np.int64)
     elif kind == "instancePoint":
-        result.instance_ids = np.array([r[2] for r in rows], dtype=np.int64)
+        ids = [p.instance_ids for p in chosen if p.instance_ids is not None]
+        result.instance_ids = _joined(ids, (), np.int64)
     return result
+
+
+def _joined(
+    arrays: list[np.ndarray], shape: tuple[int, ...], dtype: type = np.float64
+) -> np.ndarray:
+    if len(arrays) == 1:
+        return arrays[0]
+    return np.concatenate(arrays) if arrays else np.zeros((0, *shape), dtype=dtype)
+
+
+def _lines_text(numbers: list[str], total: int) -> str:
+    more = f" and {total - len(numbers)} more" if total > len(numbers) else ""
+    return ", ".join(numbers) + more
+
+
+def _report(result: PointAnnotations, source: str) -> None:
+    """One warning per kind of trouble, naming the file and the first few lines."""
+    kept = len(result.xyz)
+    if not kept and not result.skipped:
+        warnings.warn(f"{source}: empty annotation file, no points", stacklevel=3)
+        return
+    if result.skipped:
+        shown = [f"{n} ({why})" for n, why in result.skipped[:_SHOWN]]
+        warnings.warn(
+            f"{source}: skipped {len(result.skipped)} bad line(s), kept {kept} "
+            f"{result.kind}(s); line {_lines_text(shown, len(result.skipped))}",
+            stacklevel=3,
+        )
+    off = result.improper_rotations
+    if len(off):
+        shown = [str(n) for n in off[:_SHOWN].tolist()]
+        warnings.warn(
+            f"{source}: {len(off)} of {kept} xyz_rotation_matrix value(s) are not proper "
+            f"rotations (orthonormal with determinant +1, within {ROTATION_TOLERANCE:g}); "
+            f"their points are shown with the matrices as given; line "
+            f"{_lines_text(shown, len(off))}",
+            stacklevel=3,
+        )
+    if kept > LARGE_POINT_COUNT:
+        warnings.warn(
+            f"{source}: {kept:,} points; napari may be slow to draw and pick this many",
+            stacklevel=3,
+        )
