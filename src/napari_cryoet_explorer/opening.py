@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from .downloads.cache import Counts, counts, describe
 from .downloads.local_copies import LocalCopy, find_local
@@ -30,6 +30,10 @@ from .portal.models import (
 # Formats the readers draw (GLB meshes as surfaces); a mask's MRC copy is
 # skipped when its Zarr is there.
 OPENABLE_FORMATS = ("ndjson", "zarr", "mrc", "glb")
+# How oriented points show their orientation: each particle's x, y, z triad (as the
+# portal's viewer draws it), its z axis alone, or not at all (the points only).
+Orientation = Literal["triads", "z axis", "none"]
+ORIENTATIONS: tuple[Orientation, ...] = ("triads", "z axis", "none")
 
 
 @dataclass(frozen=True)
@@ -92,10 +96,15 @@ def _provenance(url: str, local: LocalCopy | None) -> dict[str, Any]:
 
 
 def _named(
-    read: Callable[[], list[LayerData]], run_name: str, annotation_id: str
+    read: Callable[[], list[LayerData]],
+    run_name: str,
+    annotation_id: str,
+    vectors: bool = True,
 ) -> list[LayerData]:
-    """An annotation file's layers, named as its download folder would name them."""
-    return portal_names(read(), run=run_name, annotation_id=annotation_id)
+    """An annotation file's layers, named as its download folder would name them;
+    without its orientation vectors when ``vectors`` is False."""
+    layers = [layer for layer in read() if vectors or layer[2] != "vectors"]
+    return portal_names(layers, run=run_name, annotation_id=annotation_id)
 
 
 def default_tomogram(contents: VoxelSpacingContents) -> Tomogram:
@@ -132,8 +141,13 @@ def plan(
     level: int | None = None,
     include_tomogram: bool = True,
     download_folders: Iterable[str | Path] | None = None,
+    orientation: Orientation = "triads",
+    vector_length: float | None = None,
 ) -> list[Step]:
     """Reader steps: the tomogram, then each chosen annotation file.
+
+    Oriented points show their ``orientation`` (:data:`ORIENTATIONS`) with vectors
+    ``vector_length`` Angstrom long (default: from the particles' spacing).
 
     Files found complete under a download folder (default: the remembered ones) are
     read from disk, with the same layer names and scales as from the portal; the
@@ -181,6 +195,8 @@ def plan(
             shape_type=file.shape_type,
             object_name=annotation.object_name,
             run_name=run_name,
+            vector_length=vector_length,
+            all_axes=orientation == "triads",
             metadata={
                 "annotation": dict(annotation.fields),
                 "file": dict(file.fields),
@@ -191,7 +207,7 @@ def plan(
         steps.append(
             Step(
                 f"{annotation.object_name} ({file.shape_type})",
-                partial(_named, read_file, run_name, annotation_id),
+                partial(_named, read_file, run_name, annotation_id, orientation != "none"),
                 url=file.https_path,
                 local=local,
             )

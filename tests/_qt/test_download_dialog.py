@@ -29,9 +29,6 @@ from napari_cryoet_explorer.replica.synthetic import GeneratedPortal
 
 TIMEOUT = 60_000
 PORTAL = "https://cryoetdataportal.czscience.com"
-# The replica's tilt series have no image files, so their metadata file has no URL to be
-# found from (as in tests/downloads/test_download.py): the one file a download lacks.
-NOT_REACHABLE = "TiltSeries/"
 
 
 def _files(root: Path, under: str = "") -> dict[str, bytes]:
@@ -44,7 +41,7 @@ def _files(root: Path, under: str = "") -> dict[str, bytes]:
 
 
 def _run_files(tiny_root: Path, run: str = "10000/TS_001") -> dict[str, bytes]:
-    want = {k: v for k, v in _files(tiny_root, run).items() if NOT_REACHABLE not in k}
+    want = _files(tiny_root, run)
     want["10000/dataset_metadata.json"] = (tiny_root / "10000/dataset_metadata.json").read_bytes()
     return want
 

@@ -97,7 +97,11 @@ def test_browse_with_request_counts(
     tiny_replica.clear_log()
     run = dataset.child(0)
     _expand(widget, run, qtbot)
-    assert [run.child(i).text(0) for i in range(run.childCount())] == ["10.000 Å", "20.000 Å"]
+    assert [run.child(i).text(0) for i in range(run.childCount())] == [
+        "10.000 Å",
+        "20.000 Å",
+        "tilt series 1",
+    ]
     assert tiny_replica.graphql_requests == 0  # spacings came with the runs page
 
     tiny_replica.clear_log()
@@ -377,7 +381,7 @@ def test_double_click_adds_one_annotation_to_the_open_tomogram(
     annotation = PortalTree.node_model(ribosome)
     folder = annotation.files[0].https_path.split("/Annotations/")[1].split("/")[0]
     points = f"TS_001 ribosome {folder} (OrientedPoint)"
-    assert names[1:] == [points, f"{points} z axis"]
+    assert names[1:] == [points, f"{points} axes"]
     assert tiny_replica.graphql_requests == 0  # everything was known from the tree
     points = widget.viewer.layers[1]
     truth = np.array(

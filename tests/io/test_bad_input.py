@@ -69,7 +69,8 @@ def test_unknown_type_and_missing_fields(tmp_path: Path) -> None:
         layers = read_annotation_file(path)
     assert "2 (no xyz_rotation_matrix)" in str(record[0].message)
     assert [kind for _, _, kind in layers] == ["points", "vectors"]
-    assert len(layers[0][0]) == 1 and len(layers[1][0]) == 1
+    # One good particle: one point, and its triad (three axes).
+    assert len(layers[0][0]) == 1 and len(layers[1][0]) == 3
 
 
 def test_a_file_of_an_unknown_type_opens_empty(tmp_path: Path) -> None:

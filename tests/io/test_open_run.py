@@ -62,7 +62,7 @@ def test_run_folder(local_files: PortalFiles) -> None:
     assert drawn == {
         _tomogram(local_files),
         ribosomes,
-        f"{ribosomes} z axis",
+        f"{ribosomes} axes",
         _annotation(local_files, "nucleosome", "Point"),
         _annotation(local_files, "nucleosome", "SegmentationMask"),
         _annotation(local_files, "vesicle", "InstanceSegmentation"),
@@ -94,7 +94,7 @@ def test_other_voxel_spacing_and_options(local_files: PortalFiles) -> None:
     ribosomes = names[ribosome_name]
     matches(_world(ribosomes), local_files.centres("ribosome"), tol=1e-6)
     assert ribosomes[1]["size"] == pytest.approx(5.0)
-    vectors = names[f"{ribosome_name} z axis"]
+    vectors = names[f"{ribosome_name} axes"]
     lengths = np.linalg.norm(np.asarray(vectors[0])[:, 1] * 20.0, axis=1)
     assert np.allclose(lengths, 80.0)
     with pytest.warns(UserWarning, match="no voxel spacing 13.48; opened 10.000"):
@@ -102,9 +102,14 @@ def test_other_voxel_spacing_and_options(local_files: PortalFiles) -> None:
 
 
 def test_all_axes(local_files: PortalFiles) -> None:
-    layers = open_run(local_files.run_dir, all_axes=True)
-    axes = [kw["name"].rsplit(" ", 2)[-2] for _, kw, kind in layers if kind == "vectors"]
-    assert axes == ["x", "y", "z"]
+    triads = [kw for _, kw, kind in open_run(local_files.run_dir) if kind == "vectors"]
+    assert [kw["metadata"]["axis"] for kw in triads] == ["xyz"]
+    assert triads[0]["name"].endswith(" (OrientedPoint) axes")
+    z_only = [
+        kw for _, kw, kind in open_run(local_files.run_dir, all_axes=False) if kind == "vectors"
+    ]
+    assert [kw["metadata"]["axis"] for kw in z_only] == ["z"]
+    assert z_only[0]["name"] == triads[0]["name"].removesuffix(" axes") + " z axis"
 
 
 def test_second_alignment_tomogram_folder(local_files: PortalFiles) -> None:
@@ -169,8 +174,6 @@ def test_annotation_folder_and_nothing_to_open(local_files: PortalFiles) -> None
 @pytest.mark.parametrize(
     ("relative", "stands_for"),
     [
-        ("TiltSeries", "."),
-        ("TiltSeries/100", "."),
         ("Alignments/101", "."),
         ("Reconstructions", "."),
         ("Reconstructions/VoxelSpacing20.000/Tomograms", "Reconstructions/VoxelSpacing20.000"),

@@ -46,11 +46,17 @@ def test_json_levels(tiny_replica: ReplicaServer, tiny_portal: GeneratedPortal) 
     spacings = sorted(
         v["voxelSpacing"] for v in entities["TomogramVoxelSpacing"] if v["runId"] == runs[0]["id"]
     )
-    assert listed[0]["voxel_spacings"] == spacings and listed[0]["children"] == len(spacings)
+    tilts = [t for t in entities["Tiltseries"] if t["runId"] == runs[0]["id"]]
+    assert listed[0]["voxel_spacings"] == spacings
+    assert listed[0]["children"] == len(spacings) + len(tilts)
     assert listed[0]["tomograms"] == sum(t["runId"] == runs[0]["id"] for t in entities["Tomogram"])
 
     code, text = _ls(tiny_replica, f"10000/{runs[0]['name']}", as_json=True)
-    assert [r["name"] for r in _rows(text)] == [f"VoxelSpacing{v:.3f}" for v in spacings]
+    level = _rows(text)
+    assert [r["name"] for r in level if r["kind"] == "voxel_spacing"] == [
+        f"VoxelSpacing{v:.3f}" for v in spacings
+    ]
+    assert [r["id"] for r in level if r["kind"] == "tilt_series"] == [t["id"] for t in tilts]
 
     code, text = _ls(tiny_replica, f"10000/{runs[0]['name']}/{spacings[0]}", as_json=True)
     rows = _rows(text)
@@ -80,6 +86,8 @@ def test_tables(tiny_replica: ReplicaServer, tiny_portal: GeneratedPortal) -> No
     run = _rows(_ls(tiny_replica, "10000", as_json=True)[1])[0]["name"]
     _, text = _ls(tiny_replica, f"10000/{run}")
     assert "VoxelSpacing10.000" in text
+    tilt_header = next(line for line in text.splitlines() if line.startswith("TILT SERIES"))
+    assert tilt_header.split()[2:4] == ["IMAGES", "TILT"]
 
     _, by_number = _ls(tiny_replica, f"10000/{run}/10")
     _, by_folder = _ls(tiny_replica, f"10000/{run}/VoxelSpacing10.000/")

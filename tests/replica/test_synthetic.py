@@ -523,6 +523,62 @@ def test_mrc_copies_match_the_zarr(tiny_portal: GeneratedPortal) -> None:
             assert float(mrc.header.dmax) == pytest.approx(float(level0.max()))
 
 
+def test_tilt_series_files_hold_the_rows_stack_and_angles(tiny_portal: GeneratedPortal) -> None:
+    root = tiny_portal.root
+    for key, run in load_ground_truth(root)["runs"].items():
+        (tilt,) = run["tiltseries"]
+        (row,) = [t for t in tiny_portal.entities["Tiltseries"] if t["id"] == tilt["id"]]
+        n = row["sizeZ"]
+        angles = [float(a) for a in (root / tilt["angle_list"]).read_text().split()]
+        assert len(angles) == n == len(tilt["angles"]), key
+        assert angles == pytest.approx(tilt["angles"])
+        assert angles[0] == row["tiltMin"] and angles[-1] == pytest.approx(row["tiltMax"])
+        assert np.allclose(np.diff(angles), row["tiltStep"])
+        for field, rel in (
+            ("httpsMrcFile", tilt["mrc"]),
+            ("httpsOmezarrDir", tilt["zarr"]),
+            ("httpsAngleList", tilt["angle_list"]),
+        ):
+            assert row[field] == f"{FILES_PLACEHOLDER}/{rel}"
+        assert tilt["mrc"].endswith(f"/TiltSeries/100/{run['run']}.mrc")
+        with mrcfile.open(root / tilt["mrc"]) as mrc:
+            stack = mrc.data.copy()
+            assert float(mrc.voxel_size.x) == pytest.approx(row["pixelSpacing"])
+        assert stack.shape == (n, row["sizeY"], row["sizeX"])
+        assert row["fileSizeMrc"] == (root / tilt["mrc"]).stat().st_size
+        group = zarr.open_group(str(root / tilt["zarr"]), mode="r")
+        assert np.array_equal(group["0"][:], stack)
+        # Levels bin the images, never the tilts.
+        assert [group[str(k)].shape[0] for k in range(3)] == [n] * 3
+        assert group["1"].shape[1:] == tuple(-(-s // 2) for s in stack.shape[1:])
+        datasets = group.attrs["multiscales"][0]["datasets"]
+        spacing = row["pixelSpacing"]
+        assert datasets[1]["coordinateTransformations"][0]["scale"] == pytest.approx(
+            [spacing, 2 * spacing, 2 * spacing]
+        )
+        doc = json.loads((root / tilt["path"] / "tiltseries_metadata.json").read_text())
+        assert doc["size"] == {"x": row["sizeX"], "y": row["sizeY"], "z": n}
+
+
+def test_tilt_series_images_move_with_the_tilt(tmp_path: Path) -> None:
+    """A lone blob projects where its centre lands after tilting about y."""
+    portal = generate_portal(
+        tmp_path, "tiny", **SMALL, n_ribosomes=1, n_nucleosomes=0, n_vesicles=0
+    )
+    run = next(iter(portal.ground_truth["runs"].values()))
+    (tilt,) = run["tiltseries"]
+    with mrcfile.open(portal.root / tilt["mrc"]) as mrc:
+        stack = mrc.data.copy()
+    (centre,) = np.asarray(run["objects"]["ribosome"]["centres_zyx_angstrom"]) / 10.0
+    middle = np.asarray(run["box_zyx_angstrom"]) / 10.0 / 2
+    for index, angle in enumerate(tilt["angles"]):
+        theta = np.deg2rad(angle)
+        dz, dx = centre[0] - middle[0], centre[2] - middle[2]
+        x = dx * np.cos(theta) + dz * np.sin(theta) + middle[2]
+        y_peak, x_peak = np.unravel_index(np.argmax(stack[index]), stack[index].shape)
+        assert abs(y_peak - centre[1]) <= 1 and abs(x_peak - x) <= 1, (angle, x_peak, x)
+
+
 def test_key_photos_are_pngs(tiny_portal: GeneratedPortal) -> None:
     path = tiny_portal.root / "10001" / "Images" / "thumbnail.png"
     data = path.read_bytes()

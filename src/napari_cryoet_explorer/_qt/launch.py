@@ -112,7 +112,8 @@ def screenshot(
     viewer.window._qt_window.resize(*size)
     for _ in range(20):
         QApplication.processEvents()
-    viewer.reset_view()  # fit the data to the canvas at its final size
+    # Fit the data to the canvas at its final size, keeping a 3D camera's angles.
+    viewer.fit_to_view()
     for _ in range(20):
         QApplication.processEvents()
     viewer.screenshot(str(path), canvas_only=False)

@@ -10,6 +10,7 @@ from qtpy.QtCore import QSettings, Qt, Signal
 from qtpy.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QListWidget,
@@ -20,7 +21,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from ..opening import default_tomogram, openable_files
+from ..opening import ORIENTATIONS, Orientation, default_tomogram, openable_files
 from ..portal.models import Annotation, AnnotationFile, Tomogram, VoxelSpacingContents
 
 
@@ -45,6 +46,8 @@ def _remember_background(on: bool) -> None:
 # Whether a listed annotation file lines up with the chosen tomogram.
 ALIGNED = Qt.ItemDataRole.UserRole + 1
 RESOLUTIONS = ("multiscale", "level 0 (finest)", "level 1", "level 2 (coarsest)")
+# The vector length box: 0 shows as "auto" (from the particles' spacing).
+MAX_VECTOR_LENGTH_ANGSTROM = 5000.0
 
 
 class OpenPanel(QWidget):
@@ -62,6 +65,25 @@ class OpenPanel(QWidget):
         self.resolution.addItems(RESOLUTIONS)
         self.annotations = QListWidget()
         self.annotations.setMinimumHeight(90)
+        self.orientation = QComboBox()
+        self.orientation.addItems(ORIENTATIONS)
+        self.orientation.setToolTip(
+            "How oriented points show their orientation: each particle's x, y and z axes"
+            "\n(red, green, blue, as the portal's viewer draws them), its z axis alone, or none"
+        )
+        self.vector_length = QDoubleSpinBox()
+        self.vector_length.setRange(0.0, MAX_VECTOR_LENGTH_ANGSTROM)
+        self.vector_length.setDecimals(0)
+        self.vector_length.setSingleStep(10.0)
+        self.vector_length.setSuffix(" Å")
+        self.vector_length.setSpecialValueText("auto")
+        self.vector_length.setToolTip(
+            "Length of the orientation vectors; auto: 0.4 x the median distance between\n"
+            "neighbouring particles, so triads stay apart"
+        )
+        self.orientation.currentTextChanged.connect(
+            lambda text: self.vector_length.setEnabled(text != "none")
+        )
         self.keep_layers = QCheckBox("keep existing layers")
         self.keep_layers.setChecked(True)
         self.three_d = QCheckBox("3D")
@@ -78,6 +100,10 @@ class OpenPanel(QWidget):
         form.addRow("tomogram", self.tomogram)
         form.addRow("resolution", self.resolution)
         form.addRow("annotations", self.annotations)
+        orientation = QHBoxLayout()
+        orientation.addWidget(self.orientation, 1)
+        orientation.addWidget(self.vector_length)
+        form.addRow("orientation", orientation)
         options = QHBoxLayout()
         options.addWidget(self.keep_layers)
         options.addWidget(self.three_d)
@@ -240,6 +266,12 @@ class OpenPanel(QWidget):
         """(multiscale, level) from the resolution choice."""
         index = self.resolution.currentIndex()
         return (True, None) if index == 0 else (False, index - 1)
+
+    def orientation_choice(self) -> tuple[Orientation, float | None]:
+        """(orientation, vector length in Angstrom or None for auto)."""
+        chosen = ORIENTATIONS[max(self.orientation.currentIndex(), 0)]
+        length = self.vector_length.value()
+        return chosen, (length or None)
 
     def set_busy(self, busy: bool, total: int = 0) -> None:
         """Switch between the idle and loading states."""

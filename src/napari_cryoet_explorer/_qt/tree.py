@@ -24,6 +24,7 @@ from ..portal.models import (
     Annotation,
     Dataset,
     Run,
+    TiltSeries,
     Tomogram,
     VoxelSpacing,
     VoxelSpacingContents,
@@ -61,6 +62,7 @@ COLUMNS: tuple[Column, ...] = (
             "spacing": "Voxel spacing",
             "alignment": "Alignment, and the tomograms reconstructed with it",
             "tomogram": "Tomogram",
+            "tiltseries": "Tilt series (double-click opens the projection stack)",
             "annotation": "Annotated object",
         },
     ),
@@ -74,6 +76,7 @@ COLUMNS: tuple[Column, ...] = (
             "spacing": "Voxel spacing ID",
             "alignment": "Alignment ID",
             "tomogram": "Tomogram ID",
+            "tiltseries": "Tilt series ID",
             "annotation": "Annotation ID",
         },
     ),
@@ -87,10 +90,18 @@ COLUMNS: tuple[Column, ...] = (
             "run": "Annotations of the run",
             "spacing": "Tomograms at this voxel spacing",
             "alignment": "Tomograms and annotations of this alignment",
+            "tiltseries": "Projection images (one per tilt)",
             "annotation": "Objects annotated",
         },
     ),
-    Column("Quality", 100, {"run": "Tilt-series quality (1-5, assigned by the authors)"}),
+    Column(
+        "Quality",
+        100,
+        {
+            "run": "Tilt-series quality (1-5, assigned by the authors)",
+            "tiltseries": "Tilt-series quality (1-5, assigned by the authors)",
+        },
+    ),
     Column(
         "Objects",
         160,
@@ -103,11 +114,19 @@ COLUMNS: tuple[Column, ...] = (
         {
             "deposition": "What it holds",
             "tomogram": "Processing",
+            "tiltseries": "Tilt range and step",
             "annotation": "Shape type(s)",
         },
     ),
     Column("Method", 110, {"tomogram": "Reconstruction method", "annotation": "Method type"}),
-    Column("Size", 100, {"tomogram": "Size in voxels (x × y × z)"}),
+    Column(
+        "Size",
+        100,
+        {
+            "tomogram": "Size in voxels (x × y × z)",
+            "tiltseries": "Image size in pixels × images (x × y × tilts)",
+        },
+    ),
     Column(
         "Alignment",
         80,
@@ -153,7 +172,16 @@ COLUMNS: tuple[Column, ...] = (
     AUTHORS,
     FORMATS,
 ) = range(len(COLUMNS))
-KINDS = ("deposition", "dataset", "run", "spacing", "alignment", "tomogram", "annotation")
+KINDS = (
+    "deposition",
+    "dataset",
+    "run",
+    "spacing",
+    "alignment",
+    "tomogram",
+    "tiltseries",
+    "annotation",
+)
 
 
 class Cell(NamedTuple):
@@ -348,7 +376,34 @@ def run_item(r: Run) -> QTreeWidgetItem:
             QUALITY: Cell(quality_label(quality), quality, quality_description(quality)),
             OBJECTS: Cell(_listing(r.object_names)),
         },
-        expandable=bool(r.voxel_spacings),
+        expandable=bool(r.voxel_spacings or r.tilt_series),
+    )
+
+
+def run_children(r: Run) -> list[QTreeWidgetItem]:
+    """A run's rows: its voxel spacings, then its tilt series (both came with the run)."""
+    return [spacing_item(v) for v in r.voxel_spacings] + [tiltseries_item(t) for t in r.tilt_series]
+
+
+def tiltseries_item(t: TiltSeries) -> QTreeWidgetItem:
+    """A tilt series row: id, image count, quality, tilt range and step, image size."""
+    z, y, x = t.size_zyx
+    if t.tilt_min is not None and t.tilt_max is not None:
+        step = f" step {t.tilt_step:g}°" if t.tilt_step else ""
+        span = f"{t.tilt_min:g}° to {t.tilt_max:g}°{step}"
+    else:
+        span = NOT_AVAILABLE
+    return _item(
+        "tiltseries",
+        t,
+        {
+            NAME: Cell(f"tilt series {t.id}", t.id),
+            TITLE: Cell(str(t.id), t.id),
+            COUNT: Cell(_n(z, "image"), z),
+            QUALITY: Cell(quality_label(t.quality), t.quality, quality_description(t.quality)),
+            TYPE: Cell(span, t.tilt_min),
+            SIZE: Cell(f"{x}×{y}×{z}", x * y * z),
+        },
     )
 
 
@@ -475,8 +530,8 @@ class PortalTree(QTreeWidget):
 
     @staticmethod
     def kind(item: QTreeWidgetItem | None) -> str | None:
-        """The node kind: dataset, run, spacing, alignment, tomogram, annotation,
-        loading or more."""
+        """The node kind: dataset, run, spacing, alignment, tomogram, tiltseries,
+        annotation, loading or more."""
         return None if item is None else item.data(0, KIND)
 
     @staticmethod

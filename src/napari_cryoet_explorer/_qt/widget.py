@@ -38,6 +38,7 @@ from ..portal.models import (
     Dataset,
     Run,
     SearchResult,
+    TiltSeries,
     Tomogram,
     VoxelSpacing,
     VoxelSpacingContents,
@@ -47,10 +48,11 @@ from ..portal.sections import all_fields_section, initial_node, kind_of, section
 from . import warmup
 from .filter_panel import FilterPanel
 from .handoff_buttons import HandoffBar
-from .layer_queue import LayerQueue
+from .layer_queue import LayerQueue, create_layer
 from .metadata_panel import MetadataPanel
 from .open_panel import OpenPanel
 from .paging import PagedChildren
+from .tilt_angle import TiltAngleDisplay, read_in_worker
 from .tree import (
     MORE,
     PortalTree,
@@ -58,10 +60,11 @@ from .tree import (
     annotation_item,
     dataset_item,
     deposition_item,
+    run_children,
     run_item,
-    spacing_item,
     tomogram_item,
 )
+from .view_3d import View3D
 from .workers import Jobs
 
 if TYPE_CHECKING:
@@ -246,6 +249,7 @@ class ExplorerWidget(QWidget):
         self.tree.itemExpanded.connect(self._expand)
         self.tree.currentItemChanged.connect(self._selected)
         self.tree.itemDoubleClicked.connect(self._double_clicked)
+        self.tilt_angle = TiltAngleDisplay(napari_viewer)
         self.tree.itemClicked.connect(self._clicked)
         scroll = self.tree.verticalScrollBar()
         if scroll is not None:
@@ -256,6 +260,8 @@ class ExplorerWidget(QWidget):
         # "3D" shows the viewer's mode, so Open never flips a 3D view back to 2D.
         self.open_panel.three_d.setChecked(napari_viewer.dims.ndisplay == 3)
         napari_viewer.dims.events.ndisplay.connect(self._ndisplay_changed)
+        # In 3D: an oblique camera, and volumes from a level fine enough to read.
+        self.view_3d = View3D(napari_viewer)
         warmup.warm_up()
 
     # -- browsing ----------------------------------------------------------------
@@ -429,10 +435,8 @@ class ExplorerWidget(QWidget):
             return
         kind, model = PortalTree.kind(item), PortalTree.node_model(item)
         if kind == "run":
-            # The run's voxel spacings came with the runs page: no request needed.
-            PortalTree.add_children(
-                item, [spacing_item(v) for v in model.voxel_spacings], self.tree
-            )
+            # The run's voxel spacings and tilt series came with the runs page.
+            PortalTree.add_children(item, run_children(model), self.tree)
             return
         PortalTree.mark_loading(item)
         if kind == "deposition":
@@ -588,6 +592,7 @@ class ExplorerWidget(QWidget):
         if panel.contents is None or tomogram is None:
             return
         multiscale, level = panel.level()
+        orientation, length = panel.orientation_choice()
         steps = plan(
             panel.contents,
             tomogram,
@@ -595,6 +600,8 @@ class ExplorerWidget(QWidget):
             run_name=panel.run_name,
             multiscale=multiscale,
             level=level,
+            orientation=orientation,
+            vector_length=length,
         )
         switched_on = panel.apply_background()
         if not panel.keep_layers.isChecked():
@@ -618,7 +625,17 @@ class ExplorerWidget(QWidget):
                 " tomogram of its alignment in the open panel"
             )
             return
-        self._start_open(plan(contents, tomogram, files, run_name=run_name, include_tomogram=False))
+        orientation, length = self.open_panel.orientation_choice()
+        steps = plan(
+            contents,
+            tomogram,
+            files,
+            run_name=run_name,
+            include_tomogram=False,
+            orientation=orientation,
+            vector_length=length,
+        )
+        self._start_open(steps)
 
     def _start_open(self, steps: list[Step], background_switched_on: bool = False) -> None:
         self.open_panel.set_busy(True, len(steps))
@@ -673,7 +690,34 @@ class ExplorerWidget(QWidget):
         if row is not None:
             PortalTree.node_model(row).load_more()
 
+    def open_tiltseries(self, tilt_series: TiltSeries, run_name: str = "") -> None:
+        """Open a tilt series' projection stack (read in a worker, lazily)."""
+        self.set_status(f"opening tilt series {tilt_series.id}…")
+
+        def opened(result: tuple[list[LayerData], list[str]]) -> None:
+            layers, problems = result
+            for message in problems:
+                _notify_warning(message)
+            for layer in layers:
+                self.viewer.add_layer(create_layer(*layer))
+            note = f" ({'; '.join(problems)})" if problems else ""
+            self.set_status(f"opened tilt series {tilt_series.id}{note}")
+            self.layers_opened.emit(len(layers))
+
+        def failed(exc: BaseException) -> None:
+            message = f"cannot open tilt series {tilt_series.id}: {exc}"
+            self.set_status(message)
+            _notify_error(message)
+
+        self.jobs.start(read_in_worker, tilt_series, run_name, returned=opened, errored=failed)
+
     def _double_clicked(self, item: QTreeWidgetItem, _column: int) -> None:
+        if PortalTree.kind(item) == "tiltseries":
+            run = PortalTree.node_model(item.parent())
+            self.open_tiltseries(
+                PortalTree.node_model(item), run.name if isinstance(run, Run) else ""
+            )
+            return
         if PortalTree.kind(item) != "annotation":
             return
         contents = item.data(0, Qt.ItemDataRole.UserRole + 3)
@@ -836,6 +880,12 @@ def _key_photo_url(model: Any) -> str | None:
     if isinstance(model, Tomogram):
         return model.thumbnail_url
     return None
+
+
+def _notify_warning(message: str) -> None:
+    from napari.utils.notifications import show_warning
+
+    show_warning(message)
 
 
 def _notify_error(message: str) -> None:

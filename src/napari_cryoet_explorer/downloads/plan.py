@@ -268,7 +268,9 @@ def _zarr_urls(
     whole_run: bool,
 ) -> list[str]:
     """The OME-Zarr folders that :func:`run_items` will include."""
-    urls = [layout.url(ts, "OmezarrDir") for ts in _nodes(run, "tiltseries")] if whole_run else []
+    # The format choice holds for tilt series as for tomograms (both are image stacks).
+    tilts = whole_run and "zarr" in choice.formats
+    urls = [layout.url(ts, "OmezarrDir") for ts in _nodes(run, "tiltseries")] if tilts else []
     for spacing in spacings:
         if choice.tomograms and not choice.annotation_ids and "zarr" in choice.formats:
             urls += [layout.url(t, "OmezarrDir") for t in _nodes(spacing, "tomograms")]
@@ -340,9 +342,9 @@ def run_items(
         for ts in _nodes(run, "tiltseries"):
             mrc, zarr = layout.url(ts, "MrcFile"), layout.url(ts, "OmezarrDir")
             angles = layout.url(ts, "AngleList")
-            if mrc:
+            if mrc and "mrc" in choice.formats:
                 items.append(layout.item(mrc))
-            if zarr:
+            if zarr and "zarr" in choice.formats:
                 items += _zarr_items(layout, zarr)
             if angles:
                 items.append(layout.item(angles))

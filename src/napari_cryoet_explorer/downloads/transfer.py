@@ -211,6 +211,7 @@ def download(
     report = Report(total=len(items))
     lock = threading.Lock()
     under_way: dict[str, _Watch] = {}
+    disk_full: list[DiskFull] = []
     stores = {s for s in map(store_of, (i.path for i in items)) if s}
     for store in stores:
         marker = root / (store + INCOMPLETE_SUFFIX)
@@ -240,10 +241,13 @@ def download(
                 raise
             except OSError as exc:
                 if exc.errno == errno.ENOSPC:
-                    stop.set()
-                    raise DiskFull(
+                    full = DiskFull(
                         errno.ENOSPC, f"no space left in {root} while writing {item.path}"
-                    ) from None
+                    )
+                    with lock:
+                        disk_full.append(full)
+                    stop.set()  # the other files stop too (they end as Cancelled)
+                    raise full from None
                 if attempt + 1 < ATTEMPTS and _transient(exc) and not stop.is_set():
                     time.sleep(BACKOFF_S * 2**attempt * (0.5 + random.random()))
                     continue
@@ -288,6 +292,8 @@ def download(
             stop.set()
             for f in futures:
                 f.cancel()
+            if disk_full:  # the files stopped because the disk filled, not by the user
+                raise disk_full[0] from None
             raise Cancelled() from None
         except DiskFull:
             for f in futures:

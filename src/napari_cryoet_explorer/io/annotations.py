@@ -35,7 +35,7 @@ def read_annotation_file(
     metadata: Mapping[str, Any] | None = None,
     point_size: float | None = None,
     vector_length: float | None = None,
-    all_axes: bool = False,
+    all_axes: bool = True,
 ) -> list[LayerData]:
     """Layers for one annotation file, aligned in Angstrom.
 
@@ -56,9 +56,11 @@ def read_annotation_file(
     point_size : float, optional
         Point diameter in Angstrom (default 60).
     vector_length : float, optional
-        Length of orientation vectors in Angstrom (default 120).
+        Length of orientation vectors in Angstrom (default: from the particles'
+        spacing, :func:`.points.auto_vector_length`).
     all_axes : bool
-        For oriented points, draw each particle's x, y and z axes, not only z.
+        For oriented points, draw each particle's x, y and z axes as a triad (one
+        Vectors layer); False draws the z axis alone.
 
     Returns
     -------

@@ -18,11 +18,27 @@ LayerData = tuple[Any, dict[str, Any], str]
 POINT_DIAMETER_ANGSTROM = 60.0
 # When no voxel spacing is known (voxel units), points get a few voxels.
 POINT_DIAMETER_VOXELS = 4.0
+# Orientation vectors when the particles give no spacing to go by (fewer than two).
 VECTOR_LENGTH_ANGSTROM = 120.0
-VECTOR_WIDTH_VOXELS = 0.8
+# Automatic length: this fraction of the median nearest-neighbour distance keeps two
+# neighbours' triads apart (each reaches less than half way), within these bounds.
+VECTOR_LENGTH_FRACTION = 0.4
+VECTOR_LENGTH_BOUNDS_ANGSTROM = (10.0, 250.0)
+VECTOR_WIDTH_VOXELS = 2.0
+# The particle frame's x, y and z axes, as the portal's viewer draws them; the blue is
+# lightened so it still reads over a dark tomogram.
+AXIS_COLORS = {
+    "x": (1.0, 0.2, 0.2, 1.0),
+    "y": (0.2, 1.0, 0.2, 1.0),
+    "z": (0.3, 0.5, 1.0, 1.0),
+}
 MASK_OPACITY = 0.5
 # Meshes drawn over a tomogram: the grey shows through, the shape still reads.
 MESH_OPACITY = 0.7
+# In 3D napari draws a multiscale volume from its coarsest level (blocky cubes at the
+# portal's 4x binning). The finest level within this many voxels is drawn instead:
+# 32 Mi voxels is 128 MB of float32, a portal tomogram's level 2 and a demo's level 0.
+VOLUME_VOXEL_BUDGET = 1 << 25
 
 
 def _scale(voxel_spacing: float) -> tuple[float, float, float]:
@@ -56,6 +72,22 @@ def image_layer(
         kwargs["contrast_limits"] = contrast_limits
     data = list(levels) if len(levels) > 1 else levels[0]
     return (data, kwargs, "image")
+
+
+def level_for_3d(level_shapes: Sequence[Sequence[int]], budget: int = VOLUME_VOXEL_BUDGET) -> int:
+    """The finest pyramid level of at most ``budget`` voxels (else the coarsest).
+
+    Parameters
+    ----------
+    level_shapes : sequence of shapes
+        Finest first, as napari's ``layer.level_shapes``.
+    budget : int
+        Voxels a 3D view may hold for one layer.
+    """
+    for level, shape in enumerate(level_shapes):
+        if int(np.prod([int(n) for n in shape], dtype=np.int64)) <= budget:
+            return level
+    return len(level_shapes) - 1
 
 
 def hidden(layer: LayerData) -> LayerData:
@@ -102,7 +134,11 @@ def vectors_layer(
     features: Mapping[str, Any],
     metadata: Mapping[str, Any],
 ) -> LayerData:
-    """Vectors ``(N, 2, 3)``: anchor and direction (with its length) in voxels, zyx."""
+    """Vectors ``(N, 2, 3)``: anchor and direction (with its length) in voxels, zyx.
+
+    ``color`` is one RGBA for all, or ``(N, 4)``: one per vector. Vectors anchored
+    within the viewer's slice thickness are drawn, not only those cut by the plane.
+    """
     kwargs = {
         "name": name,
         "scale": _scale(voxel_spacing),
@@ -111,6 +147,7 @@ def vectors_layer(
         "length": 1.0,
         "features": dict(features),
         "metadata": dict(metadata),
+        "projection_mode": "all",
     }
     return (np.asarray(vectors, dtype=float).reshape(-1, 2, 3), kwargs, "vectors")
 

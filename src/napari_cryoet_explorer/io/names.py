@@ -2,7 +2,8 @@
 
 A tomogram is ``TS_001 tomogram 100 (raw)``; an annotation file
 ``TS_001 ribosome 103 (OrientedPoint)``, and its orientation vectors
-``TS_001 ribosome 103 (OrientedPoint) z axis``. The numbers are the ``Tomograms/<n>``
+``TS_001 ribosome 103 (OrientedPoint) axes`` (triads; ``... z axis`` for the z axis
+alone). The numbers are the ``Tomograms/<n>``
 and ``Annotations/<n>`` folder names: a download holds them as folders and the portal
 names them in every file's URL, while the API's own ids (``Tomogram.id``,
 ``Annotation.id``) are in neither a download nor its metadata files. The processing
@@ -21,6 +22,8 @@ from .layers import LayerData
 
 TOMOGRAMS = "Tomograms"
 ANNOTATIONS = "Annotations"
+# The ``axis`` a vectors layer's metadata names when it draws each particle's triad.
+TRIAD = "xyz"
 
 
 def folder_id(path: str | Path, kind: str) -> str | None:
@@ -54,8 +57,9 @@ def annotation_name(
 
 
 def axis_name(name: str, axis: str) -> str:
-    """The vectors layer of one particle axis: ``<points layer name> z axis``."""
-    return f"{name} {axis} axis"
+    """The vectors layer of a points layer: ``<name> axes`` for triads (``axis`` is
+    :data:`TRIAD`), ``<name> z axis`` for one axis."""
+    return f"{name} axes" if axis == TRIAD else f"{name} {axis} axis"
 
 
 def portal_names(

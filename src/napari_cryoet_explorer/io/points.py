@@ -1,4 +1,9 @@
-"""Point annotations as layers: Points, plus Vectors for oriented points."""
+"""Point annotations as layers: Points, plus Vectors for oriented points.
+
+An oriented point's orientation is drawn as the portal's viewer draws it: a triad of
+the particle frame's x, y and z axes (red, green, blue) anchored at the particle, all
+in one Vectors layer; or its z axis alone.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +11,21 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 from .colors import instance_colors, object_color
 from .layers import (
+    AXIS_COLORS,
     POINT_DIAMETER_ANGSTROM,
     POINT_DIAMETER_VOXELS,
     VECTOR_LENGTH_ANGSTROM,
+    VECTOR_LENGTH_BOUNDS_ANGSTROM,
+    VECTOR_LENGTH_FRACTION,
     LayerData,
     points_layer,
     vectors_layer,
 )
-from .names import annotation_name
+from .names import TRIAD, annotation_name, axis_name
 from .ndjson import PointAnnotations
 
 KIND_SHAPE = {
@@ -24,8 +33,9 @@ KIND_SHAPE = {
     "orientedPoint": "OrientedPoint",
     "instancePoint": "InstanceSegmentation",
 }
-# The particle's own x and y axes, when all three are drawn; z takes the object colour.
-AXIS_COLORS = {"x": (1.0, 0.35, 0.35, 1.0), "y": (0.35, 1.0, 0.35, 1.0)}
+# Nearest neighbours are measured on at most this many particles (spread over the
+# file): the median settles long before, and a million-point file stays fast.
+NEIGHBOUR_SAMPLE = 20_000
 
 
 def layer_name(
@@ -33,6 +43,53 @@ def layer_name(
 ) -> str:
     """``TS_026 ribosome 103 (OrientedPoint)`` (the id when known): see :mod:`.names`."""
     return annotation_name(run_name, object_name, shape_type, annotation_id)
+
+
+def nearest_neighbour_distance(positions: np.ndarray) -> float | None:
+    """The median distance from a particle to its nearest other particle.
+
+    Parameters
+    ----------
+    positions : ndarray
+        ``(N, 3)`` positions, in any one unit.
+
+    Returns
+    -------
+    float or None
+        In the unit of ``positions``; None with fewer than two distinct positions.
+    """
+    positions = np.asarray(positions, dtype=float).reshape(-1, 3)
+    if len(positions) < 2:
+        return None
+    step = max(1, len(positions) // NEIGHBOUR_SAMPLE)
+    # Two neighbours: the first is the particle itself (distance 0).
+    distances, _ = cKDTree(positions).query(positions[::step], k=2)
+    found = distances[:, 1]
+    found = found[np.isfinite(found) & (found > 0)]  # duplicates say nothing of spacing
+    return float(np.median(found)) if len(found) else None
+
+
+def auto_vector_length(positions_angstrom: np.ndarray) -> tuple[float, str]:
+    """A vector length (Angstrom) that keeps neighbouring triads apart, and why.
+
+    Each vector reaches :data:`~.layers.VECTOR_LENGTH_FRACTION` of the median
+    nearest-neighbour distance, so two neighbours' triads do not meet; the length is
+    kept within :data:`~.layers.VECTOR_LENGTH_BOUNDS_ANGSTROM`.
+
+    Returns
+    -------
+    (float, str)
+        The length and a sentence saying how it was chosen (kept in layer metadata).
+    """
+    spacing = nearest_neighbour_distance(positions_angstrom)
+    if spacing is None:
+        return VECTOR_LENGTH_ANGSTROM, "default: fewer than two distinct particles"
+    low, high = VECTOR_LENGTH_BOUNDS_ANGSTROM
+    length = float(np.clip(VECTOR_LENGTH_FRACTION * spacing, low, high))
+    return length, (
+        f"auto: {VECTOR_LENGTH_FRACTION:g} x median nearest-neighbour distance "
+        f"({spacing:.1f} Å), kept within {low:g}-{high:g} Å"
+    )
 
 
 def point_layers(
@@ -44,7 +101,7 @@ def point_layers(
     metadata: Mapping[str, Any],
     point_size: float | None = None,
     vector_length: float | None = None,
-    all_axes: bool = False,
+    all_axes: bool = True,
 ) -> list[LayerData]:
     """Layers for parsed points, in voxels of ``voxel_spacing`` scaled to Angstrom.
 
@@ -61,16 +118,23 @@ def point_layers(
     point_size : float, optional
         Point diameter in Angstrom (in voxels when no spacing is known).
     vector_length : float, optional
-        Length of orientation vectors in Angstrom (in voxels when no spacing is known).
+        Length of orientation vectors in Angstrom (in voxels when no spacing is known);
+        by default from the particles' spacing (:func:`auto_vector_length`).
     all_axes : bool
-        Draw each particle's x, y and z axes (three layers), not only z.
+        Draw each particle's x, y and z axes as a triad (one layer, three vectors a
+        particle: x red, y green, z blue); False draws the z axis alone.
+
+    Returns
+    -------
+    list of LayerData
+        Points, then for oriented points one Vectors layer whose metadata say the
+        ``axis`` drawn (``xyz`` for triads), ``vector_length_angstrom`` (None in voxel
+        units) and ``vector_length_rule``.
     """
     spacing = voxel_spacing or 1.0
     known = voxel_spacing is not None
     size = (point_size or POINT_DIAMETER_ANGSTROM) / spacing if known else point_size
-    length = (vector_length or VECTOR_LENGTH_ANGSTROM) / spacing if known else vector_length
     size = size or POINT_DIAMETER_VOXELS
-    length = length or 2 * POINT_DIAMETER_VOXELS
 
     shape = KIND_SHAPE[points.kind]
     name = layer_name(run_name, object_name, shape)
@@ -103,18 +167,67 @@ def point_layers(
     ]
     if points.rotations is None:
         return layers
-    for axis in ("x", "y", "z") if all_axes else ("z",):
-        # R maps the particle frame into the tomogram's xyz: its axis is R @ e_axis.
-        direction_xyz = points.rotations[:, :, "xyz".index(axis)]
-        vectors = np.stack([zyx, direction_xyz[:, ::-1] * length], axis=1)
-        layers.append(
-            vectors_layer(
-                vectors,
-                voxel_spacing=spacing,
-                name=f"{name} {axis} axis",
-                color=AXIS_COLORS.get(axis, color),
-                features=features,
-                metadata={**meta, "axis": axis},
-            )
+    length, rule = _vector_length(zyx, voxel_spacing, vector_length)
+    axes = "xyz" if all_axes else "z"
+    layers.append(
+        vectors_layer(
+            orientation_vectors(zyx, points.rotations, length / spacing, axes),
+            voxel_spacing=spacing,
+            name=axis_name(name, TRIAD if all_axes else "z"),
+            color=np.tile([AXIS_COLORS[a] for a in axes], (len(zyx), 1)),
+            features={
+                # Which particle (row of the Points layer) and axis each vector draws.
+                "particle": np.repeat(np.arange(len(zyx)), len(axes)),
+                "axis": np.tile(list(axes), len(zyx)),
+            },
+            metadata={
+                **meta,
+                "axis": TRIAD if all_axes else "z",
+                "vector_length_angstrom": length if known else None,
+                "vector_length_rule": rule,
+            },
         )
+    )
     return layers
+
+
+def orientation_vectors(
+    zyx: np.ndarray, rotations: np.ndarray, length: float, axes: str = "xyz"
+) -> np.ndarray:
+    """Vectors ``(N * len(axes), 2, 3)``: each particle's axes in turn, zyx.
+
+    Parameters
+    ----------
+    zyx : ndarray
+        ``(N, 3)`` anchors.
+    rotations : ndarray
+        ``(N, 3, 3)`` xyz rotation matrices; the matrix maps the particle frame into
+        the tomogram's, so the particle's x, y and z axes are its columns.
+    length : float
+        Vector length, in the unit of ``zyx``.
+    axes : str
+        Which axes, in order (``xyz`` or ``z``).
+    """
+    columns = ["xyz".index(a) for a in axes]
+    # (N, axes, xyz) -> zyx by reversing the last axis.
+    directions = np.transpose(rotations[:, :, columns], (0, 2, 1))[:, :, ::-1] * length
+    anchors = np.repeat(np.asarray(zyx, dtype=float)[:, None, :], len(columns), axis=1)
+    return np.stack([anchors, directions], axis=2).reshape(-1, 2, 3)
+
+
+def _vector_length(
+    zyx: np.ndarray, voxel_spacing: float | None, asked: float | None
+) -> tuple[float, str]:
+    """Vector length in Angstrom (voxels when no spacing is known), and its rule."""
+    if asked:
+        return float(asked), "given"
+    if voxel_spacing is not None:
+        return auto_vector_length(zyx * voxel_spacing)
+    # Voxel units: the Angstrom bounds do not apply.
+    spacing = nearest_neighbour_distance(zyx)
+    if spacing is None:
+        return 2 * POINT_DIAMETER_VOXELS, "default: fewer than two distinct particles"
+    return VECTOR_LENGTH_FRACTION * spacing, (
+        f"auto: {VECTOR_LENGTH_FRACTION:g} x median nearest-neighbour distance "
+        f"({spacing:.1f} voxels)"
+    )

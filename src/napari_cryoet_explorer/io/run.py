@@ -15,11 +15,13 @@ from .folders import is_run_dir, open_folder, run_dirs
 from .layers import LayerData
 from .names import ANNOTATIONS, TOMOGRAMS, portal_names
 from .sources import is_url
+from .tiltseries import TILT_SERIES, is_tiltseries_folder, open_tiltseries_folder, read_tiltseries
 from .tomogram import read_tomogram
 
 log = logging.getLogger(__name__)
 Source = str | Path
-# Folders of a run beside Reconstructions: dropping one opens the run's tomogram.
+# Folders of a run beside Reconstructions: dropping one opens the run's tomogram (a
+# ``TiltSeries`` folder holding a stack opens the tilt series instead, see open_run).
 RUN_PARTS = ("TiltSeries", "Alignments", "Frames")
 _TOMOGRAM_SUFFIXES = (".zarr", ".mrc", ".rec")
 
@@ -66,14 +68,15 @@ def open_run(
     multiscale: bool = True,
     point_size: float | None = None,
     vector_length: float | None = None,
-    all_axes: bool = False,
+    all_axes: bool = True,
 ) -> list[LayerData]:
     """Layers for a run: its tomogram first, then its annotations, all in Angstrom.
 
     Parameters
     ----------
     source : str, Path or sequence of them
-        A local download folder (any of :func:`portal_folder`), or one or more
+        A local download folder (any of :func:`portal_folder`; a ``TiltSeries`` or
+        ``TiltSeries/<id>`` folder with a stack opens the tilt series), or one or more
         files: a tomogram (``.zarr`` / ``.mrc``) and annotation files (``.ndjson``, mask
         ``.zarr`` / ``.mrc``), as local paths or http(s) / s3 URLs (URLs cannot be listed,
         so name the files).
@@ -85,7 +88,7 @@ def open_run(
     point_size, vector_length : float, optional
         Point diameter and orientation-vector length, in Angstrom.
     all_axes : bool
-        Draw each oriented particle's x, y and z axes, not only z.
+        Draw each oriented particle's x, y and z axes as a triad; False: z alone.
 
     Returns
     -------
@@ -104,6 +107,8 @@ def open_run(
         "all_axes": all_axes,
     }
     single = source if isinstance(source, str | Path) else None
+    if single is not None and is_tiltseries_folder(single):
+        return open_tiltseries_folder(single)
     if single is not None and _is_folder(single):
         folder = portal_folder(single)
         if folder is not None and folder != Path(single):
@@ -131,6 +136,9 @@ def open_files(
     layers: list[LayerData] = []
     alignments: set[str] = set()
     for src in tomogram_sources:
+        if _is_tiltseries_file(src):
+            layers.append(read_tiltseries(src))
+            continue
         try:
             layer = read_tomogram(src, voxel_spacing=voxel_spacing, multiscale=multiscale)
         except NotOurs:
@@ -165,6 +173,12 @@ def _is_folder(source: Source) -> bool:
         return False
     path = Path(source)
     return path.is_dir() and path.suffix.lower() != ".zarr"
+
+
+def _is_tiltseries_file(source: Source) -> bool:
+    """A stack in a ``TiltSeries/<id>/`` folder (of a download or a portal URL)."""
+    parts = str(source).replace("\\", "/").rstrip("/").split("/")
+    return len(parts) >= 3 and parts[-3] == TILT_SERIES
 
 
 def _is_tomogram(source: Source) -> bool:

@@ -21,7 +21,7 @@ from typing import Any
 from ..io.download_tree import spacing_from_path
 from ..io.folders import is_run_dir, spacing_dirs
 from ..io.sources import read_json
-from ..portal.models import Annotation, Dataset, Run, Tomogram
+from ..portal.models import Annotation, Dataset, Run, TiltSeries, Tomogram
 
 Node = dict[str, Any]
 _ALIGNMENT = re.compile(r"Alignments/(\d+)/")
@@ -167,8 +167,48 @@ def tiltseries_node(doc: Mapping[str, Any]) -> Node:
         "isAligned": doc.get("is_aligned"),
         "relatedEmpiarEntry": doc.get("related_empiar_entry"),
         "tiltSeriesQuality": doc.get("tilt_series_quality"),
+        "sizeX": _get(doc, "size", "x"),
+        "sizeY": _get(doc, "size", "y"),
+        "sizeZ": _get(doc, "size", "z"),
     }
     return _clean(node)
+
+
+def tiltseries_files(folder: Path) -> Node:
+    """The stack and angle list files of a ``TiltSeries/<id>`` folder, as the API's
+    ``httpsMrcFile``, ``httpsOmezarrDir`` and ``httpsAngleList`` (local paths)."""
+    found: dict[str, Any] = {}
+    for key, pattern in (
+        ("httpsMrcFile", "*.mrc"),
+        ("httpsOmezarrDir", "*.zarr"),
+        ("httpsAngleList", "*.rawtlt"),
+    ):
+        match = sorted(folder.glob(pattern))
+        if match:
+            found[key] = str(match[0])
+    if "httpsAngleList" not in found:
+        match = sorted(folder.glob("*.tlt"))
+        if match:
+            found["httpsAngleList"] = str(match[0])
+    return found
+
+
+def tiltseries_folder_node(folder: Path) -> Node:
+    """A ``TiltSeries/<id>`` folder: its metadata, files and the folder number as id."""
+    doc = read_doc(folder / TILTSERIES_METADATA)
+    node = {**(tiltseries_node(doc) if doc else {}), **tiltseries_files(folder)}
+    if folder.name.isdigit():
+        node["id"] = int(folder.name)
+    return node
+
+
+def tiltseries_folders(run_dir: Path) -> list[Path]:
+    """The run's ``TiltSeries/<id>`` folders with metadata or a stack, by name."""
+    return [
+        p
+        for p in sorted((run_dir / "TiltSeries").glob("*"))
+        if p.is_dir() and ((p / TILTSERIES_METADATA).is_file() or tiltseries_files(p))
+    ]
 
 
 def tiltseries_nodes(run_dir: Path) -> list[Node]:
@@ -320,11 +360,12 @@ def annotation_node(folder: Path, fallback_shapes: Iterable[Node] = ()) -> Node:
 
 
 def local_details(model: Any) -> Node:
-    """The detail node of a dataset, run, tomogram or annotation of a download.
+    """The detail node of a dataset, run, tomogram, tilt series or annotation of a
+    download.
 
     Parameters
     ----------
-    model : Dataset, Run, Tomogram or Annotation
+    model : Dataset, Run, Tomogram, TiltSeries or Annotation
         A model from :class:`~napari_cryoet_explorer.local.tree.LocalSource`.
 
     Returns
@@ -344,6 +385,9 @@ def local_details(model: Any) -> Node:
     if isinstance(model, Tomogram):
         where = model.https_omezarr_dir or model.https_mrc_file
         return tomogram_node(Path(where)) if where else {}
+    if isinstance(model, TiltSeries):
+        where = model.https_omezarr_dir or model.https_mrc_file
+        return tiltseries_folder_node(Path(where).parent) if where else dict(model.fields)
     if isinstance(model, Annotation):
         if not model.files:
             return {}
@@ -367,6 +411,8 @@ __all__ = [
     "local_details",
     "read_doc",
     "run_node",
+    "tiltseries_folder_node",
+    "tiltseries_folders",
     "tiltseries_nodes",
     "tomogram_node",
 ]

@@ -22,12 +22,19 @@ from ..portal.models import (
     AnnotationShape,
     Dataset,
     Run,
+    TiltSeries,
     Tomogram,
     VoxelSpacing,
     VoxelSpacingContents,
     freeze,
 )
-from .details import annotation_metadata, tiltseries_nodes
+from ..portal.parse import tilt_series as parse_tilt_series
+from .details import (
+    annotation_metadata,
+    tiltseries_folder_node,
+    tiltseries_folders,
+    tiltseries_nodes,
+)
 
 _ALIGNMENT = re.compile(r"Alignments/(\d+)/")
 
@@ -66,6 +73,17 @@ def _quality(run_dir: Path) -> int | None:
         if isinstance(score, int | float) and not isinstance(score, bool):
             return int(score)
     return None
+
+
+def _tilt_series(run_dir: Path, run_id: int) -> tuple[TiltSeries, ...]:
+    """The run's ``TiltSeries/<id>`` folders as models: ids are the folder numbers,
+    file fields local paths, ``fields`` what ``tiltseries_metadata.json`` gives."""
+    out = []
+    for index, folder in enumerate(tiltseries_folders(run_dir)):
+        node = {"id": index, "runId": run_id, **tiltseries_folder_node(folder)}
+        node["path"] = str(folder)
+        out.append(parse_tilt_series(node))
+    return tuple(out)
 
 
 def _thumbnail(photos: Any, dataset_dir: Path) -> str | None:
@@ -182,6 +200,7 @@ class LocalSource:
                     annotation_count=annotations,
                     tilt_series_quality=_quality(run_dir),
                     https_prefix=str(run_dir),
+                    tilt_series=_tilt_series(run_dir, index),
                     fields=freeze({"path": str(run_dir), **_scalars(meta)}),
                 )
             )

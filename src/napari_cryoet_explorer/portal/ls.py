@@ -1,7 +1,7 @@
 """``napari-cryoet-explorer ls``: print one level of the portal tree.
 
 ``ls`` lists datasets, ``ls 10000`` the runs of dataset 10000, ``ls 10000/TS_001`` its
-voxel spacings, ``ls 10000/TS_001/13.48`` the tomograms and annotations there, grouped
+voxel spacings and tilt series, ``ls 10000/TS_001/13.48`` the tomograms and annotations there, grouped
 by alignment. Filters (:class:`~.filters.Filters`) narrow each level on the server;
 ``--facets`` prints each filter value with the number of datasets that match. Tables
 by default, with the portal's columns; ``--json`` prints one object a line with
@@ -29,7 +29,15 @@ from .filters import (
     matches_tomogram,
     tomogram_filters,
 )
-from .models import Annotation, Dataset, Run, Tomogram, VoxelSpacing, VoxelSpacingContents
+from .models import (
+    Annotation,
+    Dataset,
+    Run,
+    TiltSeries,
+    Tomogram,
+    VoxelSpacing,
+    VoxelSpacingContents,
+)
 from .resolve import Resolved
 from .vocabulary import NOT_AVAILABLE, quality_label
 
@@ -112,7 +120,8 @@ def dataset_rows(datasets: Iterable[Dataset], found: Resolved | None = None) -> 
 
 
 def run_rows(runs: Iterable[Run]) -> list[Row]:
-    """One row a run (the portal's run table): quality, objects, voxel spacings, counts."""
+    """One row a run (the portal's run table): quality, objects, voxel spacings, tilt
+    series, counts."""
     return [
         {
             "kind": "run",
@@ -125,7 +134,8 @@ def run_rows(runs: Iterable[Run]) -> list[Row]:
             "voxel_spacings": [v.voxel_spacing for v in r.voxel_spacings],
             "tomograms": r.tomogram_count,
             "annotations": r.annotation_count,
-            "children": len(r.voxel_spacings),
+            "tilt_series": [t.id for t in r.tilt_series],
+            "children": len(r.voxel_spacings) + len(r.tilt_series),
         }
         for r in runs
     ]
@@ -143,6 +153,30 @@ def voxel_spacing_rows(spacings: Iterable[VoxelSpacing]) -> list[Row]:
             "children": v.tomogram_count,
         }
         for v in spacings
+    ]
+
+
+def tilt_series_rows(tilt_series: Iterable[TiltSeries]) -> list[Row]:
+    """One row a tilt series: images, tilt range and step, pixel spacing, quality, files."""
+    return [
+        {
+            "kind": "tilt_series",
+            "id": t.id,
+            "name": t.label,
+            "images": t.n_images,
+            "size_yx": list(t.size_zyx[1:]),
+            "tilt_min": t.tilt_min,
+            "tilt_max": t.tilt_max,
+            "tilt_step": t.tilt_step,
+            "pixel_spacing": t.pixel_spacing,
+            "tilt_series_quality": t.quality,
+            "quality": quality_label(t.quality),
+            "mrc": t.https_mrc_file,
+            "zarr": t.https_omezarr_dir,
+            "angle_list": t.https_angle_list,
+            "children": 0,
+        }
+        for t in tilt_series
     ]
 
 
@@ -310,7 +344,7 @@ def collect(
         return run_rows(runs)
     run = client.run(dataset_id, run_name)
     if spacing is None:
-        return voxel_spacing_rows(run.voxel_spacings)
+        return voxel_spacing_rows(run.voxel_spacings) + tilt_series_rows(run.tilt_series)
     contents = client.voxel_spacing_contents(client.find_voxel_spacing(run, spacing).id)
     return contents_rows(contents, f)
 
@@ -412,12 +446,45 @@ def format_table(rows: list[Row]) -> str:
                 for r in rows
             ),
         )
-    if kind == "voxel_spacing":
-        return table(
-            ["VOXEL SPACING", "ID", "TOMOGRAMS"],
-            ([r["name"], r["id"], r["tomograms"]] for r in rows),
-        )
+    if kind in ("voxel_spacing", "tilt_series"):
+        return _run_level_table(rows)
     return _contents_table(rows)
+
+
+def _run_level_table(rows: list[Row]) -> str:
+    """A run's voxel spacings, then its tilt series, as two tables."""
+    spacings = [r for r in rows if r["kind"] == "voxel_spacing"]
+    tilts = [r for r in rows if r["kind"] == "tilt_series"]
+    parts = []
+    if spacings:
+        parts.append(
+            table(
+                ["VOXEL SPACING", "ID", "TOMOGRAMS"],
+                ([r["name"], r["id"], r["tomograms"]] for r in spacings),
+            )
+        )
+    if tilts:
+        parts.append(
+            table(
+                ["TILT SERIES", "IMAGES", "TILT RANGE", "STEP", "PIXEL SPACING", "QUALITY"],
+                (
+                    [
+                        r["id"],
+                        r["images"],
+                        _tilt_range(r["tilt_min"], r["tilt_max"]),
+                        r["tilt_step"],
+                        r["pixel_spacing"],
+                        r["quality"],
+                    ]
+                    for r in tilts
+                ),
+            )
+        )
+    return "\n".join(parts)
+
+
+def _tilt_range(low: float | None, high: float | None) -> str | None:
+    return None if low is None or high is None else f"{low:g} to {high:g}"
 
 
 def _mark(row: Row) -> str:

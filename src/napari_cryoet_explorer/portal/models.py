@@ -73,6 +73,43 @@ class VoxelSpacing:
 
 
 @dataclass(frozen=True)
+class TiltSeries:
+    """A tilt series of a run: its projection images (MRC and OME-Zarr) and tilt angles.
+
+    ``size_zyx`` is (tilt images, y, x); ``pixel_spacing`` is in Angstrom.
+    """
+
+    id: int
+    run_id: int
+    size_zyx: ZYX
+    pixel_spacing: float | None = None
+    tilt_min: float | None = None
+    tilt_max: float | None = None
+    tilt_step: float | None = None
+    quality: int | None = None
+    https_mrc_file: str | None = None
+    s3_mrc_file: str | None = None
+    https_omezarr_dir: str | None = None
+    s3_omezarr_dir: str | None = None
+    https_angle_list: str | None = None
+    fields: Fields = _fields()
+
+    @property
+    def n_images(self) -> int:
+        """How many projection images (tilts) the stack holds."""
+        return self.size_zyx[0]
+
+    @property
+    def label(self) -> str:
+        """``tilt series 12 (41 images, -60 to 60 deg)``: how the browser names it."""
+        if self.tilt_min is not None and self.tilt_max is not None:
+            span = f", {self.tilt_min:g} to {self.tilt_max:g} deg"
+        else:
+            span = ""
+        return f"tilt series {self.id} ({self.n_images} images{span})"
+
+
+@dataclass(frozen=True)
 class Run:
     """A run (one tilt series and its reconstructions) of a dataset, with counts."""
 
@@ -85,6 +122,7 @@ class Run:
     tilt_series_quality: int | None = None
     https_prefix: str | None = None
     object_names: tuple[str, ...] = ()
+    tilt_series: tuple[TiltSeries, ...] = ()
     fields: Fields = _fields()
 
 

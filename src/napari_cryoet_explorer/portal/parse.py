@@ -17,6 +17,7 @@ from .models import (
     AnnotationShape,
     Dataset,
     Run,
+    TiltSeries,
     Tomogram,
     VoxelSpacing,
     freeze,
@@ -102,10 +103,38 @@ def voxel_spacing(node: Node) -> VoxelSpacing:
     )
 
 
+def _float_or_none(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def tilt_series(node: Node) -> TiltSeries:
+    """A :class:`TiltSeries` from its scalar fields."""
+    return TiltSeries(
+        id=int(node["id"]),
+        run_id=int(node.get("runId") or 0),
+        size_zyx=(
+            int(node.get("sizeZ") or 0),
+            int(node.get("sizeY") or 0),
+            int(node.get("sizeX") or 0),
+        ),
+        pixel_spacing=_float_or_none(node.get("pixelSpacing")),
+        tilt_min=_float_or_none(node.get("tiltMin")),
+        tilt_max=_float_or_none(node.get("tiltMax")),
+        tilt_step=_float_or_none(node.get("tiltStep")),
+        quality=_int_or_none(node.get("tiltSeriesQuality")),
+        https_mrc_file=node.get("httpsMrcFile"),
+        s3_mrc_file=node.get("s3MrcFile"),
+        https_omezarr_dir=node.get("httpsOmezarrDir"),
+        s3_omezarr_dir=node.get("s3OmezarrDir"),
+        https_angle_list=node.get("httpsAngleList"),
+        fields=scalars("Tiltseries", node),
+    )
+
+
 def run(node: Node) -> Run:
     """A :class:`Run` from a ``RunFields`` node."""
-    tilt = nodes(node.get("tiltseries"))
-    quality = tilt[0].get("tiltSeriesQuality") if tilt else None
+    tilts = tuple(tilt_series(n) for n in nodes(node.get("tiltseries")))
+    quality = next((t.quality for t in tilts if t.quality is not None), None)
     return Run(
         id=int(node["id"]),
         name=str(node["name"]),
@@ -113,9 +142,10 @@ def run(node: Node) -> Run:
         voxel_spacings=tuple(voxel_spacing(n) for n in nodes(node.get("tomogramVoxelSpacings"))),
         tomogram_count=count(node, "tomogramsAggregate"),
         annotation_count=count(node, "annotationsAggregate"),
-        tilt_series_quality=_int_or_none(quality),
+        tilt_series_quality=quality,
         https_prefix=node.get("httpsPrefix"),
         object_names=group_values(node, "objects", ("objectName",)),
+        tilt_series=tilts,
         fields=scalars("Run", node),
     )
 

@@ -26,7 +26,8 @@ def dataset_fragment() -> str:
 
 @functools.cache
 def run_fragment() -> str:
-    """``RunFields``: a run's scalars, voxel spacings, counts and annotated objects."""
+    """``RunFields``: a run's scalars, voxel spacings, counts, annotated objects and tilt
+    series (a run has one, or a few for a mosaic: they come with the run)."""
     return f"""
     fragment RunFields on Run {{
       {selection("Run")}
@@ -39,7 +40,9 @@ def run_fragment() -> str:
       tomogramsAggregate {COUNT}
       annotationsAggregate {COUNT}
       objects: annotationsAggregate {{ aggregate {{ count groupBy {{ objectName }} }} }}
-      tiltseries(first: 1) {{ edges {{ node {{ tiltSeriesQuality }} }} }}
+      tiltseries(first: 20, orderBy: [{{id: asc}}]) {{
+        edges {{ node {{ {selection("Tiltseries")} }} }}
+      }}
     }}"""
 
 

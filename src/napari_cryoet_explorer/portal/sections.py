@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, is_dataclass
 from typing import Any, cast
 
 from .depositions import Deposition
-from .models import Annotation, Dataset, Run, Tomogram, VoxelSpacing
+from .models import Annotation, Dataset, Run, TiltSeries, Tomogram, VoxelSpacing
 from .vocabulary import NOT_AVAILABLE, quality_description, quality_label
 
 Node = Mapping[str, Any]
@@ -224,6 +224,19 @@ TERMS: dict[str, Term] = {
         "their quality estimate to users. This score is only applicable for comparing tilt "
         "series within a dataset on a relative subjective scale. Score ranges 1-5, with 5 "
         "being best.",
+    ),
+    "Tiltseries.id": Term("Tilt Series ID", "Numeric identifier assigned by the Portal."),
+    "Tiltseries.size": Term(
+        "Size (x, y, images)",
+        "Width and height of each projection image, and the number of images (tilts).",
+        "Tiltseries.sizeX, Tiltseries.sizeY, Tiltseries.sizeZ",
+    ),
+    "Tiltseries.httpsMrcFile": Term("MRC File", "HTTPS path to the tilt series MRC file."),
+    "Tiltseries.httpsOmezarrDir": Term(
+        "OME-Zarr Directory", "HTTPS path to the tilt series OME-Zarr directory."
+    ),
+    "Tiltseries.httpsAngleList": Term(
+        "Angle List", "HTTPS path to the list of tilt angles, one per projection image."
     ),
     # -- Tomogram ---------------------------------------------------------------------------
     "Tomogram.id": Term("Tomogram ID", "Numeric identifier assigned by the Portal."),
@@ -860,6 +873,20 @@ def tiltseries_section(node: Node, title: str = "Tilt series") -> Section | None
     return rows.section(title)
 
 
+def tiltseries_files_section(node: Node) -> Section | None:
+    """``Tilt series files``: id, image size and the stack and angle list files."""
+    rows = _Rows("Tiltseries", node)
+    rows.text("id")
+    size = _xyz(node, ("sizeX", "sizeY", "sizeZ"))
+    if size is not None:
+        rows.add(row("Tiltseries.size", size))
+    for name in ("httpsMrcFile", "httpsOmezarrDir", "httpsAngleList"):
+        value = node.get(name)
+        if _present(value):
+            rows.add(row(f"Tiltseries.{name}", str(value), link_for(value)))
+    return rows.section("Tilt series files")
+
+
 def tomogram_section(node: Node) -> Section | None:
     """``Tomogram``: reconstruction, processing, size, alignment and voxel spacings."""
     rows = _Rows("Tomogram", node)
@@ -1022,7 +1049,8 @@ def spacing_section(node: Node) -> Section | None:
 
 def sections_for(kind: str, node: Node) -> list[Section]:
     """The sections of a node of ``kind`` (``dataset``, ``run``, ``spacing``,
-    ``tomogram``, ``annotation`` or ``deposition``), in the portal's order."""
+    ``tomogram``, ``tiltseries``, ``annotation`` or ``deposition``), in the portal's
+    order."""
     builders: dict[str, Callable[[Node], Sequence[Section | None]]] = {
         "dataset": lambda n: [dataset_section(n), sample_section(n), _dataset_deposition(n)],
         "run": lambda n: [
@@ -1032,6 +1060,7 @@ def sections_for(kind: str, node: Node) -> list[Section]:
         ],
         "spacing": lambda n: [spacing_section(n)],
         "tomogram": lambda n: [tomogram_section(n)],
+        "tiltseries": lambda n: [tiltseries_section(n), tiltseries_files_section(n)],
         "annotation": lambda n: [*annotation_sections(n), _deposition_of(n)],
         "deposition": lambda n: [deposition_section(n)],
     }
@@ -1055,12 +1084,13 @@ def _deposition_of(node: Node) -> Section | None:
 
 def kind_of(model: Any) -> str | None:
     """The node kind of a model: ``dataset``, ``run``, ``spacing``, ``tomogram``,
-    ``annotation``; None for anything else."""
+    ``tiltseries``, ``annotation``; None for anything else."""
     kinds: dict[type, str] = {
         Dataset: "dataset",
         Run: "run",
         VoxelSpacing: "spacing",
         Tomogram: "tomogram",
+        TiltSeries: "tiltseries",
         Annotation: "annotation",
         Deposition: "deposition",
     }
@@ -1085,7 +1115,9 @@ def initial_node(model: Any) -> dict[str, Any]:
         )
     elif isinstance(model, Run):
         node.update(id=model.id, name=model.name, datasetId=model.dataset_id)
-        if model.tilt_series_quality is not None:
+        if model.tilt_series:
+            node["tiltseries"] = [dict(t.fields) or {"id": t.id} for t in model.tilt_series]
+        elif model.tilt_series_quality is not None:
             node["tiltseries"] = [{"tiltSeriesQuality": model.tilt_series_quality}]
     elif isinstance(model, VoxelSpacing):
         node.update(voxelSpacing=model.voxel_spacing, tomogramsAggregate=model.tomogram_count)

@@ -685,7 +685,7 @@ def tiltseries(
     size_xy: tuple[int, int],
     setup: Row,
 ) -> Row:
-    """The tilt series of a run (metadata only: no tilt series files are written).
+    """The tilt series row of a run (file URLs are set once its files are written).
 
     ``setup`` holds the imaging fields (:func:`imaging`); ``sizeZ`` is the tilt count.
     """

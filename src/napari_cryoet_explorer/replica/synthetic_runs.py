@@ -20,6 +20,7 @@ import numpy as np
 
 from . import synthetic_entities as ent
 from . import synthetic_metadata as meta
+from . import synthetic_tiltseries as ts
 from .store import Row
 from .synthetic_files import point_record, resize_nearest, write_json, write_ndjson, write_png
 from .synthetic_meshes import ball_isosurface, write_glb
@@ -109,7 +110,7 @@ class RunWriter:
             meta.run_metadata(name, self.deposit.id),
         )
         recon = ent.reconstruction(self.dataset_index, run_index)
-        alignments = self._alignments(run_row, run_index, recon, shifts)
+        alignments, tilt_truth = self._alignments(run_row, run_index, recon, shifts, scene, rng)
         truth: dict[str, Any] = {
             "dataset_id": self.dataset_id,
             "run": name,
@@ -130,6 +131,7 @@ class RunWriter:
                 "blob_peak": intensity_scale(np.dtype(spec.dtype)),
                 "noise_sigma": spec.noise * intensity_scale(np.dtype(spec.dtype)),
             },
+            "tiltseries": [tilt_truth],
             "tomograms": [],
             "annotations": [],
         }
@@ -161,8 +163,11 @@ class RunWriter:
         run_index: int,
         recon: ent.Reconstruction,
         shifts: list[np.ndarray],
-    ) -> list[tuple[Row, np.ndarray]]:
-        """The run's tilt series and alignments (rows and metadata files)."""
+        scene: Scene,
+        rng: np.random.Generator,
+    ) -> tuple[list[tuple[Row, np.ndarray]], dict[str, Any]]:
+        """The run's tilt series (rows, files and metadata) and alignments; returns the
+        alignments with their shifts, and the tilt series' truth."""
         name = run_row["name"]
         z, y, x = self.spec.tomogram_shape
         d = self.dataset_index
@@ -174,12 +179,34 @@ class RunWriter:
             (x, y),
             ent.imaging(d, run_index),
         )
-        ts_path = self._json(
-            ent.tiltseries_rel(self.dataset_id, name, ent.FIRST_FOLDER_ID),
-            "tiltseries_metadata.json",
-            meta.tiltseries_metadata(name, ts_row),
-        )
         vs0 = self.spec.voxel_spacings[0]
+        ts_folder = ent.tiltseries_rel(self.dataset_id, name, ent.FIRST_FOLDER_ID)
+        angles = ts.tilt_angles(ts_row)
+        stack = ts.render_projections(scene, angles, (y, x), vs0, rng)
+        pixel_spacing = float(ts_row["pixelSpacing"])
+        files = ts.write_tiltseries(self.root / ts_folder, name, stack, angles, pixel_spacing)
+        for field_name, kind in (("MrcFile", "mrc"), ("OmezarrDir", "zarr")):
+            rel = f"{ts_folder}/{files[kind]}"
+            ts_row[f"https{field_name}"] = ent.files_url(rel)
+            ts_row[f"s3{field_name}"] = ent.s3_url(rel)
+        ts_row["fileSizeMrc"] = float(ts.folder_size(self.root / ts_folder / files["mrc"]))
+        ts_row["fileSizeOmezarr"] = float(ts.folder_size(self.root / ts_folder / files["zarr"]))
+        ts_row["httpsAngleList"] = ent.files_url(f"{ts_folder}/{files['angles']}")
+        ts_row["s3AngleList"] = ent.s3_url(f"{ts_folder}/{files['angles']}")
+        ts_path = self._json(
+            ts_folder, "tiltseries_metadata.json", meta.tiltseries_metadata(name, ts_row)
+        )
+        tilt_truth = {
+            "id": ts_row["id"],
+            "path": ts_folder,
+            "mrc": f"{ts_folder}/{files['mrc']}",
+            "zarr": f"{ts_folder}/{files['zarr']}",
+            "angle_list": f"{ts_folder}/{files['angles']}",
+            "angles": angles.tolist(),
+            "shape_zyx": list(stack.shape),
+            "pixel_spacing": pixel_spacing,
+            "dtype": stack.dtype.name,
+        }
         out = []
         for a, shift in enumerate(shifts):
             folder_id = ent.FIRST_FOLDER_ID + a
@@ -200,7 +227,7 @@ class RunWriter:
                 meta.alignment_metadata(row, ts_path),
             )
             out.append((row, shift))
-        return out
+        return out, tilt_truth
 
     def _tomogram(
         self,
