@@ -120,11 +120,20 @@ def test_showing_a_slice_reads_only_its_chunks(
     )
     assert len(reads) <= plane_chunks < total_chunks / 4
 
-    # Moving to another plane fetches that plane's chunks only.
-    server.clear_log()
     level_scale = np.asarray(kwargs["scale"]) * (
         np.asarray(data[0].shape) / data[layer.data_level].shape
     )
+    # The next plane inside the same chunks is shown from memory: no request.
+    server.clear_log()
+    z = int(round(z_world / level_scale[0]))
+    step = 1 if z % CHUNK < CHUNK - 1 else -1
+    viewer.dims.set_point(0, (z + step) * level_scale[0])
+    assert int(round(viewer.dims.point[0] / level_scale[0])) == z + step
+    assert layer.loaded and _chunk_reads(server) == []
+    viewer.dims.set_point(0, z_world)
+
+    # Moving to another plane fetches that plane's chunks only.
+    server.clear_log()
     viewer.dims.set_point(0, z_world + CHUNK * level_scale[0])
     z_block = int(round(viewer.dims.point[0] / level_scale[0])) // CHUNK
     moved = [r for r in _chunk_reads(server) if r[0] == layer.data_level]

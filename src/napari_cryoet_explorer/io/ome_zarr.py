@@ -2,12 +2,16 @@
 
 zarr opens the group (local, http(s) or anonymous s3 through fsspec) and reads its
 metadata; each level is wrapped with ``da.from_zarr``, so chunks are fetched only when
-napari computes them. Over the network every key is read through the on-disk cache
+napari computes them. With ``NAPARI_CRYOET_EXPLORER_PLANE_CHUNKS=1`` levels are wrapped
+by :func:`.plane_chunks.thin_dask` instead: napari's blocks are single planes and a
+bounded number of decompressed chunks is held (less memory, slower first planes: see
+docs/benchmarks.md; not yet the default). Over the network every key is read through the on-disk cache
 (:mod:`..downloads.cache`), so a tomogram viewed once reopens from disk, offline too.
 """
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,6 +25,7 @@ from zarr.storage import FsspecStore
 
 from ..downloads.cached_store import cached_store
 from .errors import NotOurs, ReaderError
+from .plane_chunks import thin_dask
 from .sources import is_url, storage_options
 
 Vector = tuple[float, ...]
@@ -128,8 +133,20 @@ def open_group(path: str | Path, *, cache: bool = True) -> zarr.Group:
         raise ReaderError(f"cannot open zarr {path}: {exc}") from exc
 
 
+PLANE_CHUNKS_ENV = "NAPARI_CRYOET_EXPLORER_PLANE_CHUNKS"
+
+
+def _plane_chunks() -> bool:
+    """Whether levels are read a plane of a chunk at a time (opt-in, see the module)."""
+    return os.environ.get(PLANE_CHUNKS_ENV, "") == "1"
+
+
 def read_multiscale(path: str | Path, *, cache: bool = True) -> Multiscale:
-    """Read the NGFF metadata and wrap each level with ``da.from_zarr`` (no chunk is read).
+    """Read the NGFF metadata and wrap each level as a dask array (no chunk is read).
+
+    With ``NAPARI_CRYOET_EXPLORER_PLANE_CHUNKS=1``, each level's blocks are single z
+    planes of its zarr chunks, read through the bounded chunk cache of
+    :mod:`.plane_chunks`; otherwise they are the zarr chunks (``da.from_zarr``).
 
     ``cache`` reads a URL through the on-disk cache (see :func:`open_group`).
 
@@ -162,7 +179,7 @@ def read_multiscale(path: str | Path, *, cache: bool = True) -> Multiscale:
             raise ReaderError(f"{path}: level {level_path!r} is missing ({exc})") from exc
         if not isinstance(array, zarr.Array):
             raise ReaderError(f"{path}: level {level_path!r} is a group, not an array")
-        levels.append(da.from_zarr(array))
+        levels.append(thin_dask(array) if _plane_chunks() else da.from_zarr(array))
         scale, translation = _place(ms, dataset, array.ndim)
         scales.append(scale)
         translations.append(translation)
