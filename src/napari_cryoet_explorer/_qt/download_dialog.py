@@ -25,7 +25,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from ..downloads.command import space_problem
+from ..downloads.command import human_size, space_problem
 from ..downloads.places import download_folders, remember_download_folder
 from ..downloads.plan import Choice, Item
 from ..downloads.selection import NodeDownload, Survey, survey
@@ -50,13 +50,6 @@ def default_folder() -> Path:
     """The last download folder used, else ``~/cryoet-data-portal``."""
     folders = download_folders()
     return folders[0] if folders else DEFAULT_FOLDER.expanduser()
-
-
-def _size(n: float) -> str:
-    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
-        if n >= scale:
-            return f"{n / scale:.1f} {unit}"
-    return f"{int(n)} bytes"
 
 
 def _duration(seconds: float) -> str:
@@ -280,13 +273,11 @@ class DownloadDialog(QDialog):
     def _show_survey(self, result: Survey) -> None:
         self.survey = result
         files = len(result.items)
-        text = f"{files} files, {_size(result.total_bytes)}"
+        text = f"{files} files, {human_size(result.total_bytes)}"
         if result.unknown:
             text += f" ({result.unknown} of unknown size or not on the server)"
         if result.present:
-            text += (
-                f"; {len(result.present)} already there, {_size(result.to_fetch_bytes)} to fetch"
-            )
+            text += f"; {len(result.present)} already there, {human_size(result.to_fetch_bytes)} to fetch"
         self.summary.setText(text)
         self.start_button.setEnabled(files > 0)
 
@@ -358,9 +349,9 @@ class DownloadDialog(QDialog):
             self.progress.setValue(min(PERMILLE, PERMILLE * fetched // self._to_fetch))
         elif total:
             self.progress.setValue(PERMILLE * done // total)
-        text = f"{done} of {total} files, {_size(fetched)} of {_size(self._to_fetch)}"
+        text = f"{done} of {total} files, {human_size(fetched)} of {human_size(self._to_fetch)}"
         if fetched:
-            text += f", {_size(rate)}/s"
+            text += f", {human_size(rate)}/s"
             left = max(self._to_fetch - fetched, 0)
             if left and done < total:
                 text += f", about {_duration(left / rate)} left"

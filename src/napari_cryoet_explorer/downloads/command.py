@@ -79,11 +79,12 @@ def _unwritable(root: Path) -> str | None:
     return None
 
 
-def _size(n: int) -> str:
+def human_size(n: float) -> str:
+    """``1.4 MiB``, ``512 bytes``: a size for people."""
     for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
         if n >= scale:
             return f"{n / scale:.1f} {unit}"
-    return f"{n} bytes"
+    return f"{int(n)} bytes"
 
 
 def _clock(seconds: float) -> str:
@@ -112,8 +113,8 @@ def progress_line(report: Report, elapsed: float, total_bytes: int | None = None
     bar = "#" * int(share * 20)
     eta = f", {_clock((total - done_bytes) / rate)} left" if rate > 0 and total > done_bytes else ""
     return (
-        f"[{bar:.<20}] {report.done}/{report.total} files, {_size(done_bytes)} of "
-        f"{mark}{_size(int(total))}, {_size(int(rate))}/s{eta}"
+        f"[{bar:.<20}] {report.done}/{report.total} files, {human_size(done_bytes)} of "
+        f"{mark}{human_size(int(total))}, {human_size(int(rate))}/s{eta}"
     )
 
 
@@ -133,7 +134,7 @@ def space_problem(root: Path, needed: int) -> str | None:
         return None
     if needed + max(needed // 100, 64 * 2**20) <= free:
         return None
-    return f"not enough space in {here}: the download needs {_size(needed)}, {_size(free)} free"
+    return f"not enough space in {here}: the download needs {human_size(needed)}, {human_size(free)} free"
 
 
 def run_download(
@@ -172,7 +173,7 @@ def run_download(
         unknown = len(items) - len(known)
         note = f", {unknown} of unknown size or not on the server" if unknown else ""
         out.write(
-            f"{len(items)} files, {_size(sum(known))}{note}, for {target} "
+            f"{len(items)} files, {human_size(sum(known))}{note}, for {target} "
             f"({present} already in {root})\n"
         )
         return EXIT_OK
@@ -240,4 +241,11 @@ def run_handoff(
     return EXIT_OK
 
 
-__all__ = ["plan_target", "progress_line", "run_download", "run_handoff", "space_problem"]
+__all__ = [
+    "human_size",
+    "plan_target",
+    "progress_line",
+    "run_download",
+    "run_handoff",
+    "space_problem",
+]
