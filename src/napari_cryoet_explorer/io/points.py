@@ -150,7 +150,7 @@ def point_layers(
     if points.instance_ids is not None:
         features["instance_id"] = points.instance_ids
         if len(zyx):
-            point_color = np.array(instance_colors(tuple(points.instance_ids.tolist())))
+            point_color = instance_colors(points.instance_ids)
     meta = {**metadata, "object_name": object_name, "shape_type": shape}
     if points.skipped:
         meta["skipped_lines"] = [n for n, _ in points.skipped]

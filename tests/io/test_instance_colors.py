@@ -1,0 +1,23 @@
+"""Instance points: one palette colour per instance id, the same for every point of it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from napari_cryoet_explorer.io import read_annotation_file
+from napari_cryoet_explorer.io.colors import PALETTE
+from napari_cryoet_explorer.replica.synthetic import GeneratedPortal
+
+
+def test_each_instance_has_its_palette_colour(tiny_portal: GeneratedPortal) -> None:
+    path = next(Path(tiny_portal.root, "10000", "TS_001").rglob("*_instancesegmentation.ndjson"))
+    ((data, kwargs, kind),) = read_annotation_file(path)
+    assert kind == "points" and len(data) > 1
+    ids = np.asarray(kwargs["features"]["instance_id"])
+    assert len(set(ids.tolist())) > 1
+    colors = np.asarray(kwargs["face_color"], dtype=float)
+    assert colors.shape == (len(data), 4)
+    for i, instance in enumerate(ids):
+        assert tuple(colors[i]) == PALETTE[int(instance) % len(PALETTE)]
