@@ -15,28 +15,17 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from qtpy.QtCore import QPoint, Qt
 from qtpy.QtGui import QPainter, QPixmap
 from qtpy.QtWidgets import QApplication
+from screenshot_filters import wait  # this folder is on sys.path when run as a script
 
 from napari_cryoet_explorer.replica.server import ReplicaServer
 from napari_cryoet_explorer.replica.synthetic import generate_portal
 
 LATENCY_MS = 250  # slow enough that the progress shows part way
-
-
-def wait(until: Callable[[], bool], timeout_s: float = 120.0) -> None:
-    """Process Qt events until ``until()`` holds."""
-    end = time.monotonic() + timeout_s
-    while time.monotonic() < end:
-        QApplication.processEvents()
-        if until():
-            return
-        time.sleep(0.02)
-    raise TimeoutError("the widget did not settle")
 
 
 def main(path: str) -> int:

@@ -3,13 +3,12 @@ connection, a file that changed size) is retried, and never left under its real 
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from aiohttp import web
+from thread_server import ThreadServer
 
 from napari_cryoet_explorer.downloads import transfer
 from napari_cryoet_explorer.downloads.plan import Item
@@ -18,30 +17,13 @@ from napari_cryoet_explorer.downloads.transfer import PART_SUFFIX, download
 BODY = bytes(range(256)) * 64  # 16 KiB
 
 
-class CuttingServer:
+class CuttingServer(ThreadServer):
     """Serves ``/cut/N``: the first N answers stop halfway through the body they
     announced, later ones are whole; ``/always`` never sends the whole body."""
 
     def __init__(self) -> None:
         self.hits: dict[str, int] = {}
-        self.loop = asyncio.new_event_loop()
-        self.port = 0
-        ready = threading.Event()
-        self.thread = threading.Thread(target=self._run, args=(ready,), daemon=True)
-        self.thread.start()
-        ready.wait(10)
-
-    def _run(self, ready: threading.Event) -> None:
-        asyncio.set_event_loop(self.loop)
-        app = web.Application()
-        app.router.add_route("*", "/{name:.*}", self._answer)
-        self.runner = web.AppRunner(app)
-        self.loop.run_until_complete(self.runner.setup())
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        self.loop.run_until_complete(site.start())
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        ready.set()
-        self.loop.run_forever()
+        super().__init__()
 
     async def _answer(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
@@ -63,11 +45,6 @@ class CuttingServer:
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.port}/{name}"
-
-    def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
 
 
 @pytest.fixture

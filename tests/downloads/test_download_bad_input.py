@@ -4,16 +4,15 @@ destination that is a file are in test_download.py.)"""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import subprocess
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from aiohttp import web
+from thread_server import ThreadServer
 
 from napari_cryoet_explorer.cli import main
 from napari_cryoet_explorer.downloads import transfer
@@ -106,32 +105,17 @@ def test_a_404_is_named_and_the_rest_downloaded(
     assert str(gone) not in got
 
 
-class ChangingFileServer:
+class ChangingFileServer(ThreadServer):
     """Streams files from a folder the way a plain file server does: it announces
     the size it finds, then sends what the file holds as it reads it. ``changing.bin`` is
     being rewritten meanwhile: halfway through every transfer it loses its tail, so
     the body ends before the announced size and the server closes the connection."""
 
+    route = "/{name}"
+
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.loop = asyncio.new_event_loop()
-        self.port = 0
-        ready = threading.Event()
-        self.thread = threading.Thread(target=self._run, args=(ready,), daemon=True)
-        self.thread.start()
-        ready.wait(10)
-
-    def _run(self, ready: threading.Event) -> None:
-        asyncio.set_event_loop(self.loop)
-        app = web.Application()
-        app.router.add_route("*", "/{name}", self._answer)
-        self.runner = web.AppRunner(app)
-        self.loop.run_until_complete(self.runner.setup())
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        self.loop.run_until_complete(site.start())
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        ready.set()
-        self.loop.run_forever()
+        super().__init__()
 
     async def _answer(self, request: web.Request) -> web.StreamResponse:
         path = self.folder / request.match_info["name"]
@@ -157,11 +141,6 @@ class ChangingFileServer:
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.port}/{name}"
-
-    def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
 
 
 @pytest.fixture
