@@ -66,8 +66,8 @@ def test_running_out_of_memory_names_the_file(monkeypatch: pytest.MonkeyPatch) -
             raise MemoryError
         return real(block, n_lines)
 
-    real = ndjson.read_columns
-    monkeypatch.setattr(ndjson, "read_columns", exhausted)
+    real = ndjson.read_uniform
+    monkeypatch.setattr(ndjson, "read_uniform", exhausted)
     raw, _, _ = oriented(100)
     with pytest.raises(ReaderError, match=r"big.ndjson: not enough memory .* after \d+\)"):
         parse_ndjson(raw, "big.ndjson")

@@ -1,16 +1,20 @@
 """Fast, tolerant parsing of the portal's ndJSON point annotations.
 
-A file is read in blocks of whole lines. Each block goes first to the bulk path
-(:mod:`.ndjson_columns`: ``pyarrow.json`` straight into float64 / int64 columns, no
-Python object per point); a block it refuses goes to the per-line path
-(:mod:`.ndjson_lines`), which keeps the good lines and names each bad one. Only one
+A file is read in blocks of whole lines. Each block goes first to the uniform path
+(:mod:`.ndjson_uniform`: lines shaped like the block's first, read as CSV by
+``pyarrow.csv``), then to the bulk path (:mod:`.ndjson_columns`: ``pyarrow.json``
+straight into float64 / int64 columns); both hold no Python object per point. A block
+both refuse goes to the per-line path (:mod:`.ndjson_lines`), which keeps the good lines
+and names each bad one. Only one
 block's text is held beyond the caller's, so files of millions of points stream.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -19,6 +23,7 @@ import numpy as np
 from .errors import ReaderError
 from .ndjson_columns import KINDS, read_columns
 from .ndjson_lines import read_lines
+from .ndjson_uniform import read_uniform
 from .rotations import ROTATION_TOLERANCE, improper
 
 __all__ = ["KINDS", "PointAnnotations", "parse_ndjson", "parse_ndjson_stream"]
@@ -26,6 +31,8 @@ __all__ = ["KINDS", "PointAnnotations", "parse_ndjson", "parse_ndjson_stream"]
 # Bytes of text per block: pyarrow spreads a block over the cores; measured on 2 cores,
 # 8 MiB parses as fast as 32 MiB with about a third less peak memory.
 BLOCK_BYTES = 1 << 23
+# Blocks parsed at once (pyarrow releases the GIL, so reading overlaps parsing).
+PARALLEL_BLOCKS = 2
 # Above this many points napari draws slowly; the user is told why.
 LARGE_POINT_COUNT = 5_000_000
 _SHOWN = 5
@@ -124,16 +131,26 @@ def parse_ndjson_stream(stream: BinaryIO, source: str = "<ndjson>") -> PointAnno
     return _parse(_blocks_from(stream, BLOCK_BYTES), source)
 
 
-# A block: its first line's 1-based number, its text (whole lines), its line count.
-_Block = tuple[int, bytes | memoryview, int]
+# A block: its text (whole lines), its first line's 1-based number, its line count.
+_Block = tuple[bytes | memoryview, int, int]
+# What a block gave: (kind, points) pairs, and its bad lines.
+_Parsed = tuple[list[tuple[str, "_Part"]], list[tuple[int, str]]]
 
 
 def _parse(blocks: Iterator[_Block], source: str) -> PointAnnotations:
     parts: dict[str, list[_Part]] = {k: [] for k in KINDS}
     skipped: list[tuple[int, str]] = []
+    # Two blocks in flight: while pyarrow parses one (without the GIL), the next is
+    # read and prepared; results are taken in file order.
+    pending: deque[Future[_Parsed]] = deque()
     try:
-        for first_line, text, n_lines in blocks:
-            _parse_block(text, first_line, n_lines, parts, skipped)
+        with ThreadPoolExecutor(max_workers=PARALLEL_BLOCKS) as pool:
+            for block in blocks:
+                pending.append(pool.submit(_parse_block, *block))
+                if len(pending) >= PARALLEL_BLOCKS:
+                    _take(pending.popleft().result(), parts, skipped)
+            while pending:
+                _take(pending.popleft().result(), parts, skipped)
         result = _assemble(parts, skipped)
     except MemoryError as exc:
         count = sum(len(p.xyz) for ps in parts.values() for p in ps)
@@ -142,6 +159,13 @@ def _parse(blocks: Iterator[_Block], source: str) -> PointAnnotations:
         ) from exc
     _report(result, source)
     return result
+
+
+def _take(parsed: _Parsed, parts: dict[str, list[_Part]], skipped: list[tuple[int, str]]) -> None:
+    found, bad = parsed
+    for kind, part in found:
+        parts[kind].append(part)
+    skipped.extend(bad)
 
 
 def _blocks_of(raw: bytes, size: int) -> Iterator[_Block]:
@@ -155,7 +179,7 @@ def _blocks_of(raw: bytes, size: int) -> Iterator[_Block]:
             if end <= start:  # a line longer than a block
                 end = raw.find(b"\n", start + size) + 1 or total
         newlines = raw.count(b"\n", start, end)
-        yield line, view[start:end], newlines + (raw[end - 1] != 0x0A)
+        yield view[start:end], line, newlines + (raw[end - 1] != 0x0A)
         line += newlines
         start = end
 
@@ -172,41 +196,34 @@ def _blocks_from(stream: BinaryIO, size: int) -> Iterator[_Block]:
         text = b"".join([*pending, chunk[:cut]]) if pending else chunk[:cut]
         pending = [chunk[cut:]] if cut < len(chunk) else []
         newlines = text.count(b"\n")
-        yield line, text, newlines
+        yield text, line, newlines
         line += newlines
     if pending:
         text = b"".join(pending)
-        yield line, text, text.count(b"\n") + 1
+        yield text, line, text.count(b"\n") + 1
 
 
-def _parse_block(
-    text: bytes | memoryview,
-    first_line: int,
-    n_lines: int,
-    parts: dict[str, list[_Part]],
-    skipped: list[tuple[int, str]],
-) -> None:
+def _parse_block(text: bytes | memoryview, first_line: int, n_lines: int) -> _Parsed:
+    """The points of one block by kind, and its bad lines."""
     # Blank lines at the end (a file's last "\r\n\r\n") would make pyarrow's row count
     # differ from the line count: read the block without them.
     end = len(text)
     while end and text[end - 1] in _BLANK:
         end -= 1
     if end == 0:
-        return
+        return [], []
     content, content_lines = text, n_lines
     if end < len(text):
         ends_in_newline = text[len(text) - 1] == _NEWLINE
         tail_newlines = bytes(text[end:]).count(b"\n")
         content = text[:end]
         content_lines = n_lines - (not ends_in_newline) - tail_newlines + 1
-    columns = read_columns(content, content_lines)
+    columns = read_uniform(content, content_lines) or read_columns(content, content_lines)
     if columns is not None:
-        parts[columns.kind].append(
-            _Part(first_line, columns.xyz, columns.rotations, columns.instance_ids)
-        )
-        return
+        part = _Part(first_line, columns.xyz, columns.rotations, columns.instance_ids)
+        return [(columns.kind, part)], []
     records = read_lines(bytes(text), first_line)
-    skipped.extend(records.skipped)
+    found: list[tuple[str, _Part]] = []
     for kind in KINDS:
         if not records.lines[kind]:
             continue
@@ -219,7 +236,8 @@ def _parse_block(
             part.rotations = np.array(records.rotations, dtype=np.float64).reshape(-1, 3, 3)
         elif kind == "instancePoint":
             part.instance_ids = np.array(records.instance_ids, dtype=np.int64)
-        parts[kind].append(part)
+        found.append((kind, part))
+    return found, records.skipped
 
 
 def _assemble(parts: dict[str, list[_Part]], skipped: list[tuple[int, str]]) -> PointAnnotations:

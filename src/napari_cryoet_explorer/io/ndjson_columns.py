@@ -1,6 +1,6 @@
 """The bulk path of ndJSON parsing: one block of lines straight into numpy columns.
 
-``pyarrow.json`` parses a block of lines in C++ (on all cores) into typed columns under
+``pyarrow.json`` parses a block of lines in C++ into typed columns under
 an explicit schema, so numbers stay float64 and ids int64 without a Python object per
 number. It accepts only a block it can take whole and that passes every check below;
 anything else (a bad line, mixed kinds, blank lines, two objects on one line) returns
@@ -17,7 +17,8 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 KINDS = ("point", "orientedPoint", "instancePoint")
-# pyarrow splits a block into parse tasks of this size, so both cores work on one block.
+# pyarrow reads a block in pieces of this size; a line longer than that is left to the
+# per-line path.
 TASK_BYTES = 1 << 21
 
 _LOCATION = pa.struct([("x", pa.float64()), ("y", pa.float64()), ("z", pa.float64())])
@@ -32,7 +33,10 @@ SCHEMA = pa.schema(
     ]
 )
 _PARSE = pj.ParseOptions(explicit_schema=SCHEMA, unexpected_field_behavior="ignore")
-_READ = pj.ReadOptions(use_threads=True, block_size=TASK_BYTES)
+# One pyarrow thread per block: blocks are parsed in parallel by io.ndjson's threads, and
+# pyarrow's own parallel readers, called from several threads, have been seen to abort
+# the process at exit.
+_READ = pj.ReadOptions(use_threads=False, block_size=TASK_BYTES)
 # The C allocator hands a parsed block's memory back to the system; pyarrow's default
 # pool kept it resident (measured: peak 64 MB -> 40 MB beyond the text, 300k points).
 _POOL = pa.system_memory_pool()

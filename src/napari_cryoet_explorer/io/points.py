@@ -63,7 +63,9 @@ def nearest_neighbour_distance(positions: np.ndarray) -> float | None:
         return None
     step = max(1, len(positions) // NEIGHBOUR_SAMPLE)
     # Two neighbours: the first is the particle itself (distance 0).
-    distances, _ = cKDTree(positions).query(positions[::step], k=2)
+    # An unbalanced tree builds in about half the time and answers as well here.
+    tree = cKDTree(positions, balanced_tree=False)
+    distances, _ = tree.query(positions[::step], k=2, workers=-1)
     found = distances[:, 1]
     found = found[np.isfinite(found) & (found > 0)]  # duplicates say nothing of spacing
     return float(np.median(found)) if len(found) else None
@@ -209,10 +211,13 @@ def orientation_vectors(
         Which axes, in order (``xyz`` or ``z``).
     """
     columns = ["xyz".index(a) for a in axes]
-    # (N, axes, xyz) -> zyx by reversing the last axis.
-    directions = np.transpose(rotations[:, :, columns], (0, 2, 1))[:, :, ::-1] * length
-    anchors = np.repeat(np.asarray(zyx, dtype=float)[:, None, :], len(columns), axis=1)
-    return np.stack([anchors, directions], axis=2).reshape(-1, 2, 3)
+    n = len(rotations)
+    out = np.empty((n, len(columns), 2, 3), dtype=np.float64)
+    out[:, :, 0, :] = np.asarray(zyx, dtype=np.float64)[:, None, :]
+    # Column c of each matrix is an axis in xyz; rows reversed give it in zyx.
+    out[:, :, 1, :] = np.transpose(rotations[:, ::-1, columns], (0, 2, 1))
+    out[:, :, 1, :] *= length
+    return out.reshape(-1, 2, 3)
 
 
 def _vector_length(
