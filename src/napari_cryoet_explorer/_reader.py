@@ -4,11 +4,15 @@ The manifest offers this reader for ``.zarr``, ``.ndjson``, ``.mrc``, ``.rec`` a
 ``.glb`` only, so other files never list it. npe2 offers every reader that accepts
 directories for every local folder, whatever its patterns: a folder that is no part of
 a portal download is declined here (None), so npe2 goes on to other readers.
+
+A tilt series read here gets its tilt angle shown on napari's current viewer, as the
+explorer widget shows it (:mod:`._qt.tilt_angle`, imported only then).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +21,9 @@ from .io import LayerData, open_run
 from .io.download_tree import parse_annotation_name
 from .io.run import portal_folder
 from .io.sources import is_url, read_bytes
+from .io.tiltseries import ANGLES_KEY
+
+log = logging.getLogger(__name__)
 
 ReaderFunction = Callable[[Any], list[LayerData]]
 _FILE_SUFFIXES = (".ndjson", ".mrc", ".rec")
@@ -87,4 +94,21 @@ def _reader(path: Any) -> list[LayerData]:
     """Open a portal file or folder; a broken file raises ReaderError naming it."""
     single = _single(path)
     assert single is not None
-    return open_run(single)
+    layers = open_run(single)
+    if any(ANGLES_KEY in (layer[1].get("metadata") or {}) for layer in layers):
+        _show_tilt_angles(single)
+    return layers
+
+
+def _show_tilt_angles(source: str) -> None:
+    """Show the tilt angle of the current image on napari's viewer, if there is one.
+
+    The layers are added after the reader returns; the display picks them up then.
+    The angle is a convenience: failing to show it must not fail the read.
+    """
+    try:
+        from ._qt.tilt_angle import show_on_current_viewer
+
+        show_on_current_viewer()
+    except Exception as exc:  # any failure costs the overlay only, not the layers
+        log.warning("%s: the tilt angles cannot be shown: %s", source, exc)

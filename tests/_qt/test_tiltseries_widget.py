@@ -52,9 +52,15 @@ def _open(widget: ExplorerWidget, row: Any, qtbot: Any) -> Any:
     return widget.viewer.layers[0]
 
 
-def _move_to(widget: ExplorerWidget, index: int, qtbot: Any) -> None:
+def _sliced_at(layer: Any) -> int:
+    """The tilt index of the slice the layer holds."""
+    return round(float(layer._slice.slice_input.world_slice.point[0]))
+
+
+def _move_to(widget: ExplorerWidget, layer: Any, index: int, qtbot: Any) -> None:
     widget.viewer.dims.set_current_step(0, index)
-    qtbot.waitUntil(lambda: widget.viewer.dims.current_step[0] == index, timeout=TIMEOUT)
+    # With background loading (napari's asynchronous slicing) the slice lands later.
+    qtbot.waitUntil(lambda: layer.loaded and _sliced_at(layer) == index, timeout=TIMEOUT)
 
 
 def _check_angles(widget: ExplorerWidget, layer: Any, truth: dict[str, Any], qtbot: Any) -> None:
@@ -62,7 +68,7 @@ def _check_angles(widget: ExplorerWidget, layer: Any, truth: dict[str, Any], qtb
     overlay = text_overlay(widget.viewer)
     assert widget.viewer.dims.axis_labels[0] == "tilt"
     for index in (0, 7, len(angles) - 1):
-        _move_to(widget, index, qtbot)
+        _move_to(widget, layer, index, qtbot)
         assert overlay.visible
         assert f"tilt {angles[index]:+.1f}°" in overlay.text, overlay.text
         assert f"image {index + 1} of {len(angles)}" in overlay.text
@@ -120,21 +126,25 @@ def test_download_folder_tilt_series_opens_the_same_way(
     _check_angles(widget, layer, truth, qtbot)
 
 
-def test_mismatched_angle_list_opens_without_angles_and_says_so(
-    widget: ExplorerWidget, tiny_portal: GeneratedPortal, tmp_path: Path, qtbot: Any
-) -> None:
+def _copy_run(portal: GeneratedPortal, tmp_path: Path) -> Path:
+    """A download folder of dataset 10000 holding run TS_001 alone, to spoil at will."""
     copy = tmp_path / "10000"
     (copy / "TS_001").mkdir(parents=True)
-    shutil.copyfile(
-        tiny_portal.root / "10000/dataset_metadata.json", copy / "dataset_metadata.json"
-    )
+    shutil.copyfile(portal.root / "10000/dataset_metadata.json", copy / "dataset_metadata.json")
     for part in ("run_metadata.json", "TiltSeries", "Reconstructions"):
-        source = tiny_portal.root / "10000/TS_001" / part
+        source = portal.root / "10000/TS_001" / part
         target = copy / "TS_001" / part
         if source.is_dir():
             shutil.copytree(source, target)
         else:
             shutil.copyfile(source, target)
+    return copy
+
+
+def test_mismatched_angle_list_opens_without_angles_and_says_so(
+    widget: ExplorerWidget, tiny_portal: GeneratedPortal, tmp_path: Path, qtbot: Any
+) -> None:
+    copy = _copy_run(tiny_portal, tmp_path)
     angle_list = copy / "TS_001/TiltSeries/100/TS_001.rawtlt"
     angle_list.write_text("0.0\n1.0\n")
     run = _run_item(widget, str(copy), qtbot)
@@ -142,5 +152,73 @@ def test_mismatched_angle_list_opens_without_angles_and_says_so(
     layer = _open(widget, row, qtbot)
     assert layer.metadata["tilt_angles"] is None
     assert "TS_001.rawtlt: 2 tilt angles for the 41 images" in widget.status.text()
-    _move_to(widget, 4, qtbot)
+    _move_to(widget, layer, 4, qtbot)
     assert text_overlay(widget.viewer).text == f"{layer.name}: image 5, no tilt angles"
+
+
+def test_selecting_a_tilt_series_offers_it_to_the_open_button(
+    widget: ExplorerWidget, tiny_replica: ReplicaServer, tiny_portal: GeneratedPortal, qtbot: Any
+) -> None:
+    panel = widget.open_panel
+    viewer = widget.viewer
+    viewer.add_image(np.zeros((2, 8, 8), dtype=np.float32), name="before")
+    viewer.dims.ndisplay = 3
+    run = _run_item(widget, tiny_replica.url, qtbot)
+    (row,) = [r for r in _children(run) if PortalTree.kind(r) == "tiltseries"]
+    truth = tiny_portal.ground_truth["runs"]["10000/TS_001"]["tiltseries"][0]
+    n_images, height, width = truth["shape_zyx"]
+
+    widget.tree.setCurrentItem(row)
+    assert panel.isEnabled() and panel.open_button.isEnabled()
+    assert panel.open_button.text() == "Open tilt series"
+    assert panel.tiltseries_label.isVisibleTo(panel)
+    label = panel.tiltseries_label.text()
+    assert f"TS_001 tilt series {truth['id']}" in label
+    assert f"{n_images} images of {width}×{height}" in label
+    # A tilt series has no tomogram, resolution, annotations or 3D view to choose.
+    assert panel.tomogram.count() == 0 and not panel.tomogram.isEnabled()
+    assert panel.annotations.count() == 0 and not panel.annotations.isEnabled()
+    assert not panel.three_d.isEnabled()
+
+    panel.keep_layers.setChecked(False)
+    with qtbot.waitSignal(widget.layers_opened, timeout=TIMEOUT) as opened:
+        panel.open_button.click()
+    assert opened.args == [1]
+    (layer,) = viewer.layers  # "before" went: keep existing layers was unticked
+    assert layer.name == f"TS_001 tilt series {truth['id']}"
+    assert layer.data[0].shape == tuple(truth["shape_zyx"])
+    assert viewer.dims.ndisplay == 2  # the stack reads image by image
+    angles = truth["angles"]
+    assert widget.status.text().startswith(
+        f"opened {layer.name} ({n_images} images, tilt {min(angles):+.1f}° to {max(angles):+.1f}°)"
+    )
+    assert not panel.busy and panel.open_button.isEnabled()
+    _check_angles(widget, layer, truth, qtbot)
+
+    # A voxel spacing row gives the panel back to the tomograms.
+    spacing = next(r for r in _children(run) if PortalTree.kind(r) == "spacing")
+    widget.tree.setCurrentItem(spacing)
+    qtbot.waitUntil(lambda: panel.contents is not None, timeout=TIMEOUT)
+    assert panel.open_button.text() == "Open"
+    assert panel.offered_tiltseries() is None
+    assert not panel.tiltseries_label.isVisibleTo(panel)
+    assert panel.tomogram.count() > 0 and panel.tomogram.isEnabled()
+    assert panel.three_d.isEnabled()
+
+
+def test_a_broken_tilt_series_stack_is_named_and_opens_nothing(
+    widget: ExplorerWidget, tiny_portal: GeneratedPortal, tmp_path: Path, qtbot: Any
+) -> None:
+    copy = _copy_run(tiny_portal, tmp_path)
+    stack = copy / "TS_001/TiltSeries/100/TS_001.zarr"
+    (stack / ".zattrs").write_text("this is not JSON")
+    run = _run_item(widget, str(copy), qtbot)
+    (row,) = [r for r in _children(run) if PortalTree.kind(r) == "tiltseries"]
+    widget.tree.setCurrentItem(row)
+    widget.open_panel.open_button.click()
+    qtbot.waitUntil(lambda: not widget.open_panel.busy, timeout=TIMEOUT)
+    status = widget.status.text()
+    assert status.startswith("cannot open TS_001 tilt series 100"), status
+    assert str(stack) in status
+    assert len(widget.viewer.layers) == 0
+    assert widget.open_panel.open_button.isEnabled()

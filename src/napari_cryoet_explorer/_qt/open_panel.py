@@ -1,8 +1,10 @@
-"""Choices for opening a voxel spacing: tomogram, resolution, annotations, mode."""
+"""Choices for opening a voxel spacing (tomogram, resolution, annotations, mode), or a
+tilt series: the one Open button opens what the tree's selection offers."""
 
 from __future__ import annotations
 
 import contextlib
+import html
 from dataclasses import replace
 from typing import Any
 
@@ -13,6 +15,7 @@ from qtpy.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QListWidget,
     QListWidgetItem,
     QProgressBar,
@@ -22,7 +25,13 @@ from qtpy.QtWidgets import (
 )
 
 from ..opening import ORIENTATIONS, Orientation, default_tomogram, openable_files
-from ..portal.models import Annotation, AnnotationFile, Tomogram, VoxelSpacingContents
+from ..portal.models import (
+    Annotation,
+    AnnotationFile,
+    TiltSeries,
+    Tomogram,
+    VoxelSpacingContents,
+)
 
 
 def _preferences() -> QSettings:
@@ -51,15 +60,23 @@ MAX_VECTOR_LENGTH_ANGSTROM = 5000.0
 
 
 class OpenPanel(QWidget):
-    """Shows what a voxel spacing holds and emits ``open_requested`` with the choice."""
+    """Shows what a voxel spacing holds, or a tilt series, and emits ``open_requested``
+    (a tomogram and its annotations) or ``tiltseries_requested`` when Open is pressed."""
 
     open_requested = Signal()
+    tiltseries_requested = Signal()
     cancel_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.contents: VoxelSpacingContents | None = None
         self.run_name = ""
+        self._tiltseries: TiltSeries | None = None
+        self._busy = False
+        # What a tilt series offers; hidden while a voxel spacing is offered.
+        self.tiltseries_label = QLabel()
+        self.tiltseries_label.setWordWrap(True)
+        self.tiltseries_label.setVisible(False)
         self.tomogram = QComboBox()
         self.resolution = QComboBox()
         self.resolution.addItems(RESOLUTIONS)
@@ -97,6 +114,7 @@ class OpenPanel(QWidget):
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
         form = QFormLayout()
+        form.addRow(self.tiltseries_label)
         form.addRow("tomogram", self.tomogram)
         form.addRow("resolution", self.resolution)
         form.addRow("annotations", self.annotations)
@@ -118,7 +136,7 @@ class OpenPanel(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.progress)
         self.tomogram.currentIndexChanged.connect(self._fill_annotations)
-        self.open_button.clicked.connect(self.open_requested)
+        self.open_button.clicked.connect(self._open_clicked)
         self.cancel_button.clicked.connect(self.cancel_requested)
         self._bind_background_setting()
         self.set_busy(False)
@@ -164,10 +182,17 @@ class OpenPanel(QWidget):
         _remember_background(checked)
         get_settings().experimental.async_ = checked
 
+    def _open_clicked(self) -> None:
+        if self._tiltseries is not None:
+            self.tiltseries_requested.emit()
+        else:
+            self.open_requested.emit()
+
     def set_contents(
         self, contents: VoxelSpacingContents, run_name: str, tomogram: Tomogram | None = None
     ) -> None:
         """Offer the tomograms and annotations of a voxel spacing."""
+        self._show_tiltseries(None)
         self.contents, self.run_name = contents, run_name
         self.tomogram.blockSignals(True)
         self.tomogram.clear()
@@ -182,6 +207,57 @@ class OpenPanel(QWidget):
             self.tomogram.setCurrentIndex([t.id for t in contents.tomograms].index(chosen.id))
         self._fill_annotations()
         self.setEnabled(bool(contents.tomograms))
+
+    def offer_tiltseries(self, tilt_series: TiltSeries, run_name: str) -> None:
+        """Offer a tilt series: Open then opens its stack; the tomogram's choices are
+        emptied and greyed (a tilt series has none of them)."""
+        self.contents, self.run_name = None, run_name
+        self.tomogram.clear()
+        self.annotations.clear()
+        self._show_tiltseries(tilt_series)
+        self.setEnabled(True)
+
+    def offered_tiltseries(self) -> tuple[TiltSeries, str] | None:
+        """The tilt series Open opens, and its run's name; None when a voxel spacing is
+        offered."""
+        return (self._tiltseries, self.run_name) if self._tiltseries is not None else None
+
+    def _show_tiltseries(self, tilt_series: TiltSeries | None) -> None:
+        self._tiltseries = tilt_series
+        tomogram_mode = tilt_series is None
+        for widget in (
+            self.tomogram,
+            self.resolution,
+            self.annotations,
+            self.orientation,
+            self.vector_length,
+            self.three_d,
+        ):
+            widget.setEnabled(tomogram_mode)
+        if tomogram_mode:
+            self.vector_length.setEnabled(self.orientation.currentText() != "none")
+        self.tiltseries_label.setVisible(not tomogram_mode)
+        self.tiltseries_label.setText("" if tomogram_mode else self._tiltseries_text())
+        self.open_button.setText("Open" if tomogram_mode else "Open tilt series")
+        self.open_button.setToolTip(
+            ""
+            if tomogram_mode
+            else "Opens the projection stack in 2D; the tilt slider steps through the images"
+        )
+
+    def _tiltseries_text(self) -> str:
+        t = self._tiltseries
+        assert t is not None
+        z, y, x = t.size_zyx
+        parts = [f"{z} images of {x}×{y}"]
+        if t.tilt_min is not None and t.tilt_max is not None:
+            step = f" step {t.tilt_step:g}°" if t.tilt_step else ""
+            parts.append(f"tilt {t.tilt_min:g}° to {t.tilt_max:g}°{step}")
+        if t.pixel_spacing:
+            parts.append(f"{t.pixel_spacing:g} Å/pixel")
+        run = f"{self.run_name} " if self.run_name else ""
+        # The label is rich text: names from the portal are escaped.
+        return f"<b>{html.escape(run)}tilt series {t.id}</b>: {html.escape(', '.join(parts))}"
 
     def selected_tomogram(self) -> Tomogram | None:
         """The tomogram chosen in the combo box."""
@@ -273,8 +349,14 @@ class OpenPanel(QWidget):
         length = self.vector_length.value()
         return chosen, (length or None)
 
+    @property
+    def busy(self) -> bool:
+        """Whether an opening is under way (Open is greyed, Cancel live)."""
+        return self._busy
+
     def set_busy(self, busy: bool, total: int = 0) -> None:
         """Switch between the idle and loading states."""
+        self._busy = busy
         self.open_button.setEnabled(not busy)
         self.cancel_button.setEnabled(busy)
         self.progress.setVisible(busy)

@@ -4,29 +4,27 @@ napari has no per-slice label, so the angle goes into the viewer's text overlay 
 the first axis is labelled ``tilt``) whenever the tilt slider moves or a tilt series is
 added or removed. The angles come from the layer's ``metadata["tilt_angles"]``, which
 :func:`napari_cryoet_explorer.io.tiltseries.read_tiltseries` fills.
+
+Each viewer has one display (:func:`display_for`): the explorer widget makes it, and so
+does the plugin's reader when a tilt series is dropped on napari without the widget
+(:func:`show_on_current_viewer`). Nothing here imports Qt.
 """
 
 from __future__ import annotations
 
-import warnings
+import sys
+import weakref
 from typing import TYPE_CHECKING, Any
 
-from ..io.layers import LayerData
-from ..io.tiltseries import ANGLES_KEY, AXIS_LABELS, read_tiltseries_model
+from ..io.tiltseries import ANGLES_KEY, AXIS_LABELS
 
 if TYPE_CHECKING:
     import napari
 
-    from ..portal.models import TiltSeries
-
-
-def read_in_worker(tilt_series: TiltSeries, run_name: str) -> tuple[list[LayerData], list[str]]:
-    """A tilt series' layer and the warnings reading it gave (for the widget to show:
-    a worker thread's warnings would otherwise reach no one)."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        layer = read_tiltseries_model(tilt_series, run_name)
-    return [layer], [str(w.message) for w in caught]
+# napari's main-window module: until it is imported, this process has no viewer window.
+MAIN_WINDOW_MODULE = "napari._qt.qt_main_window"
+# The display of each viewer; it holds its viewer weakly, so a closed viewer goes.
+_DISPLAYS: weakref.WeakKeyDictionary[Any, TiltAngleDisplay] = weakref.WeakKeyDictionary()
 
 
 def text_overlay(viewer: napari.Viewer) -> Any:
@@ -71,37 +69,54 @@ def angle_text(viewer: napari.Viewer) -> str:
 class TiltAngleDisplay:
     """Keeps the viewer's text overlay on the current tilt angle.
 
+    Use :func:`display_for`, which makes one per viewer.
+
     Parameters
     ----------
     viewer : napari.Viewer
-        The viewer to watch.
+        The viewer to watch (held weakly: the display does not keep it open).
     """
 
     def __init__(self, viewer: napari.Viewer) -> None:
-        self.viewer = viewer
+        self._viewer = weakref.ref(viewer)
         self._shown = False
         viewer.dims.events.current_step.connect(self.update)
-        viewer.layers.events.inserted.connect(self._layers_changed)
-        viewer.layers.events.removed.connect(self._layers_changed)
+        viewer.layers.events.inserted.connect(self._inserted)
+        viewer.layers.events.removed.connect(self.update)
         viewer.layers.events.moved.connect(self.update)
-
-    def _layers_changed(self, event: Any = None) -> None:
-        layer = getattr(event, "value", None)
-        if layer is not None and ANGLES_KEY in getattr(layer, "metadata", {}):
+        for layer in tilt_layers(viewer):  # tilt series opened before the display
             layer.events.visible.connect(self.update)
-            self._label_axes()
+        if tilt_layers(viewer):
+            self._label_axes(viewer)
         self.update()
 
-    def _label_axes(self) -> None:
-        labels = list(self.viewer.dims.axis_labels)
+    @property
+    def viewer(self) -> napari.Viewer | None:
+        """The viewer shown on, or None once it is gone."""
+        return self._viewer()
+
+    def _inserted(self, event: Any) -> None:
+        layer = event.value
+        viewer = self.viewer
+        if viewer is not None and ANGLES_KEY in layer.metadata:
+            layer.events.visible.connect(self.update)
+            self._label_axes(viewer)
+        self.update()
+
+    @staticmethod
+    def _label_axes(viewer: napari.Viewer) -> None:
+        labels = list(viewer.dims.axis_labels)
         if len(labels) >= len(AXIS_LABELS):
             labels[-len(AXIS_LABELS) :] = AXIS_LABELS
-            self.viewer.dims.axis_labels = labels
+            viewer.dims.axis_labels = labels
 
     def update(self, _event: Any = None) -> None:
         """Show the angle text, or hide the overlay once no tilt series is shown."""
-        text = angle_text(self.viewer)
-        overlay = text_overlay(self.viewer)
+        viewer = self.viewer
+        if viewer is None:
+            return
+        text = angle_text(viewer)
+        overlay = text_overlay(viewer)
         if text:
             overlay.text = text
             overlay.visible = True
@@ -110,3 +125,28 @@ class TiltAngleDisplay:
             overlay.text = ""
             overlay.visible = False
             self._shown = False
+
+
+def display_for(viewer: napari.Viewer) -> TiltAngleDisplay:
+    """The viewer's tilt-angle display, made at the first call."""
+    display = _DISPLAYS.get(viewer)
+    if display is None:
+        display = _DISPLAYS[viewer] = TiltAngleDisplay(viewer)
+    return display
+
+
+def current_viewer() -> napari.Viewer | None:
+    """napari's current viewer, or None; imports nothing when no napari window was made
+    in this process (a script or the command line reading files)."""
+    if MAIN_WINDOW_MODULE not in sys.modules:
+        return None
+    import napari
+
+    return napari.current_viewer()
+
+
+def show_on_current_viewer() -> TiltAngleDisplay | None:
+    """Show tilt angles on napari's current viewer (the plugin's reader calls this when
+    it reads a tilt series); None when there is no viewer."""
+    viewer = current_viewer()
+    return display_for(viewer) if viewer is not None else None

@@ -62,7 +62,7 @@ COLUMNS: tuple[Column, ...] = (
             "spacing": "Voxel spacing",
             "alignment": "Alignment, and the tomograms reconstructed with it",
             "tomogram": "Tomogram",
-            "tiltseries": "Tilt series (double-click opens the projection stack)",
+            "tiltseries": "Tilt series (Open or a double-click opens the projection stack)",
             "annotation": "Annotated object",
         },
     ),

@@ -38,7 +38,6 @@ from ..portal.models import (
     Dataset,
     Run,
     SearchResult,
-    TiltSeries,
     Tomogram,
     VoxelSpacing,
     VoxelSpacingContents,
@@ -48,11 +47,11 @@ from ..portal.sections import all_fields_section, initial_node, kind_of, section
 from . import warmup
 from .filter_panel import FilterPanel
 from .handoff_buttons import HandoffBar
-from .layer_queue import LayerQueue, create_layer
+from .layer_queue import LayerQueue
 from .metadata_panel import MetadataPanel
 from .open_panel import OpenPanel
 from .paging import PagedChildren
-from .tilt_angle import TiltAngleDisplay, read_in_worker
+from .tiltseries_open import TiltSeriesOpener
 from .tree import (
     MORE,
     PortalTree,
@@ -249,7 +248,10 @@ class ExplorerWidget(QWidget):
         self.tree.itemExpanded.connect(self._expand)
         self.tree.currentItemChanged.connect(self._selected)
         self.tree.itemDoubleClicked.connect(self._double_clicked)
-        self.tilt_angle = TiltAngleDisplay(napari_viewer)
+        # A tilt series row offers its stack to the open panel; shows the tilt angle.
+        self.tiltseries = TiltSeriesOpener(napari_viewer, self.jobs, self.open_panel, self)
+        self.tiltseries.status.connect(self.set_status)
+        self.tiltseries.opened.connect(self.layers_opened)
         self.tree.itemClicked.connect(self._clicked)
         scroll = self.tree.verticalScrollBar()
         if scroll is not None:
@@ -567,8 +569,12 @@ class ExplorerWidget(QWidget):
 
     def _offer(self, item: QTreeWidgetItem) -> None:
         """Fill the open panel for a voxel spacing (or one of its alignments, tomograms or
-        annotations): a tomogram offers itself, an alignment's rows its tomogram."""
+        annotations): a tomogram offers itself, an alignment's rows its tomogram; a tilt
+        series row offers its stack."""
         kind = PortalTree.kind(item)
+        if kind == "tiltseries":
+            self.open_panel.offer_tiltseries(PortalTree.node_model(item), _run_name(item.parent()))
+            return
         if kind not in ("spacing", "alignment", "tomogram", "annotation"):
             return
         spacing_node = PortalTree.spacing_of(item)
@@ -579,9 +585,8 @@ class ExplorerWidget(QWidget):
             if PortalTree.needs_children(spacing_node):
                 spacing_node.setExpanded(True)
             return
-        run = PortalTree.node_model(spacing_node.parent())
         tomogram = PortalTree.offered_tomogram(item)
-        self.open_panel.set_contents(contents, run.name if isinstance(run, Run) else "", tomogram)
+        self.open_panel.set_contents(contents, _run_name(spacing_node.parent()), tomogram)
 
     # -- opening ------------------------------------------------------------------------
 
@@ -690,43 +695,17 @@ class ExplorerWidget(QWidget):
         if row is not None:
             PortalTree.node_model(row).load_more()
 
-    def open_tiltseries(self, tilt_series: TiltSeries, run_name: str = "") -> None:
-        """Open a tilt series' projection stack (read in a worker, lazily)."""
-        self.set_status(f"opening tilt series {tilt_series.id}…")
-
-        def opened(result: tuple[list[LayerData], list[str]]) -> None:
-            layers, problems = result
-            for message in problems:
-                _notify_warning(message)
-            for layer in layers:
-                self.viewer.add_layer(create_layer(*layer))
-            note = f" ({'; '.join(problems)})" if problems else ""
-            self.set_status(f"opened tilt series {tilt_series.id}{note}")
-            self.layers_opened.emit(len(layers))
-
-        def failed(exc: BaseException) -> None:
-            message = f"cannot open tilt series {tilt_series.id}: {exc}"
-            self.set_status(message)
-            _notify_error(message)
-
-        self.jobs.start(read_in_worker, tilt_series, run_name, returned=opened, errored=failed)
-
     def _double_clicked(self, item: QTreeWidgetItem, _column: int) -> None:
-        if PortalTree.kind(item) == "tiltseries":
-            run = PortalTree.node_model(item.parent())
-            self.open_tiltseries(
-                PortalTree.node_model(item), run.name if isinstance(run, Run) else ""
-            )
+        if PortalTree.kind(item) == "tiltseries":  # as Open does
+            self.tiltseries.open(PortalTree.node_model(item), _run_name(item.parent()))
             return
         if PortalTree.kind(item) != "annotation":
             return
         contents = item.data(0, Qt.ItemDataRole.UserRole + 3)
         spacing = PortalTree.spacing_of(item)  # under an alignment node, one level more
-        run = PortalTree.node_model(spacing.parent()) if spacing is not None else None
         if contents is not None:
-            self.open_annotation(
-                PortalTree.node_model(item), contents, run.name if isinstance(run, Run) else ""
-            )
+            run_name = _run_name(spacing.parent()) if spacing is not None else ""
+            self.open_annotation(PortalTree.node_model(item), contents, run_name)
 
     def _ndisplay_changed(self, event: Any) -> None:
         # The viewer can outlive this widget's Qt object.
@@ -863,6 +842,12 @@ def _fields_of(model: Any) -> dict[str, Any]:
     return fields
 
 
+def _run_name(item: QTreeWidgetItem | None) -> str:
+    """The name of the run a tree row stands for ("" for any other row)."""
+    run = PortalTree.node_model(item)
+    return run.name if isinstance(run, Run) else ""
+
+
 def _n(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
@@ -880,12 +865,6 @@ def _key_photo_url(model: Any) -> str | None:
     if isinstance(model, Tomogram):
         return model.thumbnail_url
     return None
-
-
-def _notify_warning(message: str) -> None:
-    from napari.utils.notifications import show_warning
-
-    show_warning(message)
 
 
 def _notify_error(message: str) -> None:
