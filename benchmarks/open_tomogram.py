@@ -13,7 +13,9 @@ latency per request. Side by side, median of ``--repeats`` runs, each in a fresh
 * ours, coarse first: what the explorer does, with its default background loading
   (napari's asynchronous slicing): the layer is locked to the coarsest level until
   that slice is in, then napari refines; timed to the first picture and to the
-  refined one;
+  refined one (``-dask-cache``: the same with napari's dask cache on for the layer;
+  ``-from-zarr``: the same with ``NAPARI_CRYOET_EXPLORER_PLANE_CHUNKS=0``, levels as
+  ``da.from_zarr``);
 * coarsest level in memory: the whole coarsest level read into a numpy array, then
   shown (what a reader that loads one level eagerly does);
 * plain napari: ``viewer.add_image([da.from_zarr(url/level) ...], multiscale=True)`` on
@@ -33,8 +35,9 @@ Bytes are counted by the replica (bodies sent), requests likewise.
 Usage: ``xvfb-run -a -s "-screen 0 1920x1080x24" python benchmarks/open_tomogram.py [--shape 512 1024 1024]
 [--latency-ms 50] [--repeats 3] [--cache /tmp/cryoet-bench] [--modes ...] [--steps 20]`` (the viewer needs a display;
 ``xvfb-run`` gives one on a headless machine). The "ours" modes read levels as the
-explorer does; with ``NAPARI_CRYOET_EXPLORER_PLANE_CHUNKS=1`` in the environment they
-measure the plane-chunk reading of ``io/plane_chunks.py``.
+explorer does by default: the plane-chunk reading of ``io/plane_chunks.py``, whose
+knobs (``NAPARI_CRYOET_EXPLORER_CHUNK_LOADS``, ``NAPARI_CRYOET_EXPLORER_PLANE_CACHE_MB``)
+pass through from the environment.
 """
 
 from __future__ import annotations
@@ -60,18 +63,26 @@ MODES = (
     "ours",
     "ours-level0",
     "ours-coarse-first",
-    "ours-coarse-first-no-dask-cache",
+    "ours-coarse-first-dask-cache",
+    "ours-coarse-first-from-zarr",
     "napari",
     "coarsest",
 )
 # Modes that scroll through z after the first slice.
-SCROLLED = ("ours", "ours-coarse-first", "ours-coarse-first-no-dask-cache", "napari")
+SCROLLED = (
+    "ours",
+    "ours-coarse-first",
+    "ours-coarse-first-dask-cache",
+    "ours-coarse-first-from-zarr",
+    "napari",
+)
 LABELS = {
     "empty": "empty viewer (baseline)",
     "ours": "ours: open + first slice in napari",
     "ours-level0": "ours: open + one full-resolution slice",
     "ours-coarse-first": "ours, coarse first (background loading): refined",
-    "ours-coarse-first-no-dask-cache": "ours, coarse first, layer without napari's dask cache",
+    "ours-coarse-first-dask-cache": "ours, coarse first, napari's dask cache on",
+    "ours-coarse-first-from-zarr": "ours, coarse first, `da.from_zarr` levels (switch off)",
     "napari": "plain napari, `da.from_zarr` per level: open + first slice",
     "coarsest": "whole coarsest level into memory, shown",
 }
@@ -237,10 +248,10 @@ def child(mode: str, url: str, steps: int, stride: int) -> dict[str, Any]:
 
         from napari_cryoet_explorer._qt.layer_queue import add_coarse_first
 
-        if mode.endswith("no-dask-cache"):
-            # napari keeps every computed block in a global cache (a quarter of the
-            # machine's memory by default); the layer can opt out.
-            kwargs = {**kwargs, "cache": False}
+        if mode.endswith("dask-cache"):
+            # napari's global cache of computed blocks (a quarter of the machine's
+            # memory by default), which the reader turns off for plane-chunk levels.
+            kwargs = {**kwargs, "cache": True}
         layer = Image(data, **kwargs)
         add_coarse_first(viewer, layer)
         app = QApplication.instance()
@@ -304,6 +315,8 @@ def measure(mode: str, url: str, server: ReplicaServer, args: argparse.Namespace
         "NAPARI_ASYNC": "1" if mode.startswith("ours-coarse-first") else "0",
         "NAPARI_CRYOET_EXPLORER_CACHE": chunks,
     }
+    if mode.endswith("from-zarr"):
+        env["NAPARI_CRYOET_EXPLORER_PLANE_CHUNKS"] = "0"
     child_args = ["--steps", str(args.steps), "--stride", str(args.stride)]
     try:
         done = subprocess.run(

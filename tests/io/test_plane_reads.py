@@ -6,6 +6,7 @@ and served by the replica; every chunk read is one request in its log.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -19,11 +20,16 @@ import zarr
 from numcodecs import Blosc
 
 from napari_cryoet_explorer.downloads.cache import OFF_ENV
+from napari_cryoet_explorer.io import read_tomogram
+from napari_cryoet_explorer.io.errors import ReaderError
 from napari_cryoet_explorer.io.ome_zarr import PLANE_CHUNKS_ENV, open_group, read_multiscale
 from napari_cryoet_explorer.io.plane_chunks import (
+    SLAB_PLANES,
+    SLAB_SHARE,
     ChunkCache,
     PlaneReader,
     default_cache,
+    is_plane_chunked,
     thin_dask,
 )
 from napari_cryoet_explorer.replica.server import ReplicaServer
@@ -37,7 +43,7 @@ METADATA = (".zattrs", ".zgroup", ".zarray", "zarr.json")
 def _every_read_counted(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No on-disk cache (it would answer repeated reads), and an empty chunk cache."""
     monkeypatch.setenv(OFF_ENV, "1")
-    monkeypatch.setenv(PLANE_CHUNKS_ENV, "1")  # levels read a plane of a chunk at a time
+    monkeypatch.delenv(PLANE_CHUNKS_ENV, raising=False)  # the default: planes of chunks
     default_cache().clear()
     yield
     default_cache().clear()
@@ -213,3 +219,105 @@ def test_concurrent_plane_reads(served: tuple[ReplicaServer, str], source: np.nd
     assert set(reads) == set().union(*(_plane_chunks(0, z, SHAPE) for z in planes))
     # ...and never more than two fetched at once.
     assert loads.most == 2
+
+
+def test_the_switch_turns_plane_chunks_off(
+    served: tuple[ReplicaServer, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, url = served
+    levels, kwargs, _ = read_tomogram(url)
+    assert all(is_plane_chunked(level) for level in levels)
+    assert kwargs["cache"] is False  # napari's dask cache off: our LRU keeps the planes
+    monkeypatch.setenv(PLANE_CHUNKS_ENV, "0")
+    levels, kwargs, _ = read_tomogram(url)
+    assert not any(is_plane_chunked(level) for level in levels)
+    assert levels[0].chunksize == CHUNKS and "cache" not in kwargs  # napari's defaults
+
+
+def test_the_on_disk_cache_answers_again_and_offline(
+    served: tuple[ReplicaServer, str], source: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server, url = served
+    monkeypatch.delenv(OFF_ENV)  # the on-disk cache on (a folder of this test's own)
+    level0 = read_multiscale(url).levels[0]
+    server.clear_log()
+    np.testing.assert_array_equal(_as_napari(level0[20]), source[20])
+    assert set(_chunk_reads(server)) == _plane_chunks(0, 20, SHAPE)
+    # The slabs dropped from memory: the chunks come back from disk, not the network...
+    default_cache().clear()
+    server.clear_log()
+    np.testing.assert_array_equal(_as_napari(level0[21]), source[21])
+    assert _chunk_reads(server) == []
+    # ...also with the server answering nothing but errors.
+    default_cache().clear()
+    server.error_rate = 1.0
+    np.testing.assert_array_equal(_as_napari(level0[22]), source[22])
+
+
+def test_a_chunk_that_cannot_be_fetched_names_its_key_and_url(
+    served: tuple[ReplicaServer, str], source: np.ndarray
+) -> None:
+    server, url = served
+    level0 = read_multiscale(url).levels[0]
+    server.error_rate = 1.0  # every request answered 503
+    with pytest.raises(ReaderError, match=rf"cannot read chunk 1/\d/\d of {re.escape(url)}/0"):
+        _as_napari(level0[20])
+    server.error_rate = 0.0
+    np.testing.assert_array_equal(_as_napari(level0[20]), source[20])  # nothing kept broken
+
+
+def test_a_chunk_that_cannot_be_decoded_names_its_key_and_url(
+    served: tuple[ReplicaServer, str], source: np.ndarray, tmp_path: Path
+) -> None:
+    _, url = served
+    chunk = tmp_path / "t.zarr" / "0" / "2" / "1" / "0"
+    chunk.write_bytes(chunk.read_bytes()[:20])
+    level0 = read_multiscale(url).levels[0]
+    with pytest.raises(ReaderError, match=rf"cannot decode chunk 2/1/0 of {re.escape(url)}/0"):
+        _as_napari(level0[35])
+    np.testing.assert_array_equal(_as_napari(level0[5]), source[5])  # other chunks read
+
+
+def test_missing_chunks_read_as_the_fill_value(
+    served: tuple[ReplicaServer, str], source: np.ndarray, tmp_path: Path
+) -> None:
+    server, url = served
+    (tmp_path / "t.zarr" / "0" / "0" / "1" / "2").unlink()  # the server answers 404
+    level0 = read_multiscale(url).levels[0]
+    server.clear_log()
+    expected = source[3].copy()
+    expected[32:64, 64:80] = 0  # the written array's fill value
+    np.testing.assert_array_equal(_as_napari(level0[3]), expected)
+    # Remembered like any chunk: the next plane asks for nothing.
+    server.clear_log()
+    np.testing.assert_array_equal(_as_napari(level0[4])[32:64, 64:80], 0)
+    assert _chunk_reads(server) == []
+
+
+def test_slabs_tile_the_chunk_within_the_budget(served: tuple[ReplicaServer, str]) -> None:
+    _, url = served
+    array = open_group(url)["0"]
+    plane = SHAPE[1] * SHAPE[2] * 4
+    room = [(10**9, SLAB_PLANES), (5 * plane, 4), (8 * plane, 8), (plane, 1), (1, 1)]
+    for planes, depth in room:
+        reader = PlaneReader(array, ChunkCache(int(planes / SLAB_SHARE)))
+        assert reader.slab_depth == depth
+        assert CHUNKS[0] % depth == 0  # no short slab at the end of a chunk
+
+
+def test_one_chunk_read_keeps_the_slab_asked_for(
+    served: tuple[ReplicaServer, str], source: np.ndarray
+) -> None:
+    server, url = served
+    plane = SHAPE[1] * SHAPE[2] * 4
+    cache = ChunkCache(int(4 * plane / SLAB_SHARE))  # slabs of 4 planes
+    reader = PlaneReader(open_group(url)["0"], cache)
+    server.clear_log()
+    np.testing.assert_array_equal(reader[18], source[18])  # slab 16-19 of chunk row 1
+    np.testing.assert_array_equal(reader[19], source[19])
+    reads = _chunk_reads(server)
+    assert sorted(reads) == sorted(_plane_chunks(0, 18, SHAPE))
+    assert {v.shape[0] for _, v in cache.items()} == {4}
+    assert cache.nbytes == 4 * plane  # edge chunks keep only their part inside the array
+    np.testing.assert_array_equal(reader[20], source[20])  # the next slab: read again
+    assert len(_chunk_reads(server)) == 2 * 9

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from .plane_chunks import is_plane_chunked
+
 LayerData = tuple[Any, dict[str, Any], str]
 
 # Points are drawn about as large as a small particle; napari keeps sizes in data units.
@@ -45,6 +47,14 @@ def _scale(voxel_spacing: float) -> tuple[float, float, float]:
     return (voxel_spacing, voxel_spacing, voxel_spacing)
 
 
+def _without_dask_cache(kwargs: dict[str, Any], levels: Sequence[Any]) -> None:
+    """Turn napari's dask cache off for plane-chunk levels: it would keep every plane
+    block computed (up to a quarter of the machine's memory), while the chunk cache of
+    :mod:`.plane_chunks` already keeps, within its bound, what the next planes need."""
+    if any(is_plane_chunked(level) for level in levels):
+        kwargs["cache"] = False
+
+
 def image_layer(
     levels: Sequence[Any],
     *,
@@ -70,6 +80,7 @@ def image_layer(
         kwargs["translate"] = tuple(translate)
     if contrast_limits is not None:
         kwargs["contrast_limits"] = contrast_limits
+    _without_dask_cache(kwargs, levels)
     data = list(levels) if len(levels) > 1 else levels[0]
     return (data, kwargs, "image")
 
@@ -173,6 +184,7 @@ def labels_layer(
         kwargs["translate"] = tuple(translate)
     if color is not None:
         kwargs["colormap"] = {0: "transparent", 1: tuple(color), None: "transparent"}
+    _without_dask_cache(kwargs, levels)
     data = list(levels) if len(levels) > 1 else levels[0]
     return (data, kwargs, "labels")
 

@@ -1,12 +1,13 @@
 """OME-Zarr multiscales (NGFF 0.4 and 0.5, zarr formats 2 and 3) as lazy dask arrays.
 
 zarr opens the group (local, http(s) or anonymous s3 through fsspec) and reads its
-metadata; each level is wrapped with ``da.from_zarr``, so chunks are fetched only when
-napari computes them. With ``NAPARI_CRYOET_EXPLORER_PLANE_CHUNKS=1`` levels are wrapped
-by :func:`.plane_chunks.thin_dask` instead: napari's blocks are single planes and a
-bounded number of decompressed chunks is held (less memory, slower first planes: see
-docs/benchmarks.md; not yet the default). Over the network every key is read through the on-disk cache
-(:mod:`..downloads.cache`), so a tomogram viewed once reopens from disk, offline too.
+metadata; each level of three or more dimensions is wrapped by
+:func:`.plane_chunks.thin_dask`, so chunks are fetched only when napari computes them,
+napari's blocks are single planes, and the decompressed data held is bounded (see
+docs/benchmarks.md). ``NAPARI_CRYOET_EXPLORER_PLANE_CHUNKS=0`` wraps them with
+``da.from_zarr`` instead (blocks are whole chunks). Over the network every key is read
+through the on-disk cache (:mod:`..downloads.cache`), so a tomogram viewed once reopens
+from disk, offline too.
 """
 
 from __future__ import annotations
@@ -137,16 +138,17 @@ PLANE_CHUNKS_ENV = "NAPARI_CRYOET_EXPLORER_PLANE_CHUNKS"
 
 
 def _plane_chunks() -> bool:
-    """Whether levels are read a plane of a chunk at a time (opt-in, see the module)."""
-    return os.environ.get(PLANE_CHUNKS_ENV, "") == "1"
+    """Whether levels are read a plane of a chunk at a time: unless the environment says
+    ``0`` (or ``false``, ``no``, ``off``)."""
+    return os.environ.get(PLANE_CHUNKS_ENV, "").strip().lower() not in ("0", "false", "no", "off")
 
 
 def read_multiscale(path: str | Path, *, cache: bool = True) -> Multiscale:
     """Read the NGFF metadata and wrap each level as a dask array (no chunk is read).
 
-    With ``NAPARI_CRYOET_EXPLORER_PLANE_CHUNKS=1``, each level's blocks are single z
-    planes of its zarr chunks, read through the bounded chunk cache of
-    :mod:`.plane_chunks`; otherwise they are the zarr chunks (``da.from_zarr``).
+    Each level's blocks are single z planes of its zarr chunks, read through the bounded
+    chunk cache of :mod:`.plane_chunks`; with ``NAPARI_CRYOET_EXPLORER_PLANE_CHUNKS=0``
+    they are the zarr chunks (``da.from_zarr``).
 
     ``cache`` reads a URL through the on-disk cache (see :func:`open_group`).
 

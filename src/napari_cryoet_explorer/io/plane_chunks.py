@@ -4,35 +4,60 @@ napari shows a 2D plane of a 3D image by computing the dask blocks it cuts. With
 portal's 256^3 chunks a block is a whole chunk, 64 MB of float32 decompressed, and a
 1024^2 plane cuts 16 of them: computed together, and kept by napari's dask cache, they
 are a gigabyte. Here each block is one plane of one chunk. The zarr chunk behind it is
-fetched and decompressed once (a bounded number at a time), and the slab of planes
-around the one asked for is kept in a byte-bounded, thread-safe LRU, so the next planes
-inside the same chunks are served from memory without a new request.
+fetched and decoded once, and the slab of planes around the one asked for is kept in a
+byte-bounded, thread-safe LRU, so the next planes inside the same chunks are served from
+memory without a new request.
+
+Memory is bounded process-wide, over all arrays: chunk reads in flight, each holding one
+chunk's compressed bytes (``NAPARI_CRYOET_EXPLORER_CHUNK_LOADS``, default 2); one chunk
+decoded at a time; the LRU of slabs (``NAPARI_CRYOET_EXPLORER_PLANE_CACHE_MB``, default
+128). Chunks of zarr format 2 arrays (the portal's) are read as raw bytes from the
+array's store and decoded by the array's own compressor (numcodecs) into the array the
+slabs are copied from: no intermediate copy. Other arrays (zarr 3 codecs, filters,
+Fortran order, object dtypes) are read through zarr, within the same bounds.
 """
 
 from __future__ import annotations
 
+import ctypes
+import mmap
 import os
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from itertools import product
 from typing import Any
 
 import dask.array as da
 import numpy as np
 import zarr
+from zarr.core.buffer import Buffer, default_buffer_prototype
+from zarr.core.sync import sync
+
+from .errors import ReaderError
 
 # Decompressed slabs kept, all arrays together. With 256^3 float32 chunks a 1024^2 plane
-# cuts 16 chunks; each keeps a slab of 12 planes (3 MB), so the next planes need no read,
-# and the rest is room for the slabs of other levels and layers.
-DEFAULT_BUDGET = 192 * 2**20
-# Chunks fetched and decompressed at once, all arrays together: each one in flight holds
-# its compressed bytes, the decompressed chunk and zarr's copy of it (about 3 x 64 MB for
-# a portal chunk of float32). Measured, two at a time cost 150-250 MB more at the peak
-# and saved little time; LOADS_ENV overrides it.
-DEFAULT_LOADS = 1
+# cuts 16 chunks; each keeps a slab of 16 planes (4 MB), so the next planes need no read,
+# and the rest is room for the coarse levels (napari's thumbnail reads the coarsest at
+# every step) and a mask or two. Measured, 192 MB saved no time over 128 and raised the
+# peak by about 50-100 MB. BUDGET_ENV overrides it.
+DEFAULT_BUDGET = 128 * 2**20
+BUDGET_ENV = "NAPARI_CRYOET_EXPLORER_PLANE_CACHE_MB"
+# The slabs across one plane of one array take at most this fraction of the budget, and
+# at most this many planes, so that the layers shown together fit: were the budget
+# smaller than their slabs, each step would drop what the next one needs.
+SLAB_SHARE = 0.5
+SLAB_PLANES = 16
+# A chunk of at most this fraction of the budget is kept whole (all its slabs).
+WHOLE_CHUNK_SHARE = 64
+# Chunks fetched at once, all arrays together; each holds its compressed bytes until
+# decoded (about 64 MB for a portal chunk of float32). Two keep the network busy while a
+# chunk is decoded; LOADS_ENV overrides it.
+DEFAULT_LOADS = 2
 LOADS_ENV = "NAPARI_CRYOET_EXPLORER_CHUNK_LOADS"
+# The prefix of the dask names of :func:`thin_dask` arrays.
+NAME_PREFIX = "plane-chunks-"
 
 
 class ChunkCache:
@@ -95,15 +120,33 @@ class ChunkCache:
             self._nbytes = 0
 
 
-_CACHE = ChunkCache()
+def _int_from_env(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return max(1, int(value)) if value.isdigit() else default
 
 
-def _loads_from_env() -> int:
-    value = os.environ.get(LOADS_ENV, "")
-    return max(1, int(value)) if value.strip().isdigit() else DEFAULT_LOADS
+_CACHE = ChunkCache(_int_from_env(BUDGET_ENV, DEFAULT_BUDGET // 2**20) * 2**20)
+_LOADS = threading.BoundedSemaphore(_int_from_env(LOADS_ENV, DEFAULT_LOADS))
+# One decoded chunk in memory at a time: decoding takes tens of milliseconds, fetching
+# hundreds, so the loads in flight rarely wait here.
+_DECODES = threading.BoundedSemaphore(1)
 
 
-_LOADS = threading.BoundedSemaphore(_loads_from_env())
+def _malloc_trim() -> Callable[[], object]:
+    """glibc's ``malloc_trim(0)``, or nothing where there is no glibc."""
+    try:
+        trim = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return lambda: None
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    return lambda: trim(0)
+
+
+# After a chunk read, hand the heap memory freed meanwhile back to the system: the
+# blocks napari assembles a plane from, and the plane itself, are a few MB each, and
+# malloc keeps freed blocks of that size in its per-thread heaps once it has seen larger
+# ones freed, so the resident set would keep growing while scrolling.
+_trim = _malloc_trim()
 
 
 def default_cache() -> ChunkCache:
@@ -111,14 +154,49 @@ def default_cache() -> ChunkCache:
     return _CACHE
 
 
+def _mapped(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """An array in its own anonymous memory map, unmapped when the array goes.
+
+    malloc serves blocks of a few MB from its heap once it has seen larger ones freed,
+    and keeps what is freed there: slabs dropped by the LRU would stay resident.
+    """
+    nbytes = int(np.prod(shape)) * dtype.itemsize
+    if nbytes == 0:
+        return np.empty(shape, dtype)
+    return np.frombuffer(mmap.mmap(-1, nbytes), dtype=dtype).reshape(shape)
+
+
+def _raw_codec(array: zarr.Array) -> tuple[bool, Any]:
+    """Whether the chunks can be decoded here, and by what (None: stored raw).
+
+    Zarr format 2 without filters, in C order, of a numeric dtype: a chunk is the
+    compressor's encoding of the whole chunk's bytes. Anything else is left to zarr.
+    """
+    meta = array.metadata
+    if meta.zarr_format != 2 or meta.filters or meta.order != "C":
+        return False, None
+    if np.dtype(array.dtype).kind not in "biufc":
+        return False, None
+    return True, meta.compressor
+
+
+def _location(array: zarr.Array) -> str:
+    """The array's URL or folder, for error messages."""
+    store = array.store_path.store
+    root = getattr(store, "url", None) or getattr(store, "path", None)
+    root = root or getattr(store, "root", None) or store
+    return "/".join(p for p in (str(root).rstrip("/"), array.store_path.path) if p)
+
+
 class PlaneReader:
     """A zarr array read chunk by chunk through a :class:`ChunkCache`.
 
     It is what :func:`thin_dask` wraps: indexing it with slices (or integers) returns a
     numpy array. Each zarr chunk it needs is read whole, once, by at most ``loads``
-    threads at a time over all readers sharing the semaphore (one by default); of it the cache keeps the
-    slabs of ``slab_depth`` planes (along ``axis``, the third from last: z) that the
-    read touched.
+    threads at a time over all readers sharing the semaphore; of it the cache keeps the
+    slabs of ``slab_depth`` planes (along ``axis``, the third from last: z) that the read
+    touched. A missing chunk reads as the fill value; a chunk that cannot be fetched or
+    decoded raises :class:`~.errors.ReaderError` naming its key and the array's URL.
 
     Parameters
     ----------
@@ -145,21 +223,23 @@ class PlaneReader:
         self.chunks: tuple[int, ...] = tuple(int(c) for c in array.chunks)
         self.axis = self.ndim - 3
         self.slab_depth = self._slab_depth()
+        self.raw, self._codec = _raw_codec(array)
+        fill = array.fill_value
+        self._fill = np.asarray(0 if fill is None else fill, dtype=self.dtype)
+        self._where = _location(array)
         self._token = uuid.uuid4().hex
         self._loading: dict[tuple[int, ...], threading.Lock] = {}
         self._loading_lock = threading.Lock()
 
     def _slab_depth(self) -> int:
-        """Planes per kept slab: a plane's slabs fill at most a quarter of the budget, so
-        the slabs of the plane before and of other levels fit beside them."""
-        in_plane = [c for i, c in enumerate(self.chunks) if i != self.axis]
-        chunk_plane_bytes = int(np.prod(in_plane)) * self.dtype.itemsize
-        per_plane = 1
-        for i, (n, c) in enumerate(zip(self.shape, self.chunks, strict=True)):
-            if i != self.axis:
-                per_plane *= -(-n // c)
-        depth = (self.cache.budget // 4) // max(1, per_plane * chunk_plane_bytes)
-        return int(min(max(depth, 1), self.chunks[self.axis]))
+        """Planes per kept slab: the largest divisor of the chunk's depth (the slabs tile
+        a chunk evenly) of at most ``SLAB_PLANES``, whose slabs across a whole plane fit
+        in ``SLAB_SHARE`` of the budget."""
+        plane_bytes = int(np.prod(self.shape[-2:])) * self.dtype.itemsize
+        share = int(self.cache.budget * SLAB_SHARE) // max(1, plane_bytes)
+        most = max(1, min(SLAB_PLANES, share))
+        depth = self.chunks[self.axis]
+        return max(d for d in range(1, min(depth, most) + 1) if depth % d == 0)
 
     def __repr__(self) -> str:
         return f"PlaneReader({self.array!r}, slab_depth={self.slab_depth})"
@@ -234,14 +314,63 @@ class PlaneReader:
                 for i, c, n in zip(index, self.chunks, self.shape, strict=True)
             )
             with self._loads:
-                chunk = np.asarray(self.array[region])
-            kept = {}
-            for s in slabs:
-                cut = [slice(None)] * self.ndim
-                cut[self.axis] = slice(s * self.slab_depth, (s + 1) * self.slab_depth)
-                slab = chunk[tuple(cut)].copy()  # a copy: the chunk itself is let go
-                self.cache.put(self._key(index, s), slab)
-                kept[s] = slab
+                raw = self._fetch(index) if self.raw else None
+                with _DECODES:
+                    if self.raw:
+                        chunk = self._decode(raw, index, region)
+                    else:
+                        chunk = np.asarray(self.array[region])
+                    raw = None  # the compressed bytes go before the slabs are copied
+                    kept = self._keep(index, chunk, self._kept_slabs(chunk, slabs))
+                    del chunk
+        _trim()
+        return kept
+
+    def _kept_slabs(self, chunk: np.ndarray, slabs: range) -> range:
+        """The slabs asked for; every slab of a chunk small beside the budget (a coarse
+        level's, which napari's thumbnail and the picture read at different planes)."""
+        if chunk.nbytes * WHOLE_CHUNK_SHARE > self.cache.budget:
+            return slabs
+        return range(-(-chunk.shape[self.axis] // self.slab_depth))
+
+    def _fetch(self, index: tuple[int, ...]) -> Buffer | None:
+        """The stored bytes of chunk ``index`` (through the on-disk cache when the array
+        reads through it), or None when there is no such chunk."""
+        key = self.array.metadata.encode_chunk_key(index)
+        try:
+            return sync((self.array.store_path / key).get(prototype=default_buffer_prototype()))
+        except Exception as exc:
+            raise ReaderError(f"cannot read chunk {key} of {self._where}: {exc}") from exc
+
+    def _decode(
+        self, raw: Buffer | None, index: tuple[int, ...], region: tuple[slice, ...]
+    ) -> np.ndarray:
+        """Chunk ``index`` cut to ``region`` (edge chunks are stored whole), from its bytes."""
+        shape = tuple(r.stop - r.start for r in region)
+        if raw is None:  # never written: the fill value, as zarr reads it
+            return np.broadcast_to(self._fill, shape)
+        try:
+            stored = raw.as_numpy_array()
+            data = stored if self._codec is None else self._codec.decode(stored)
+            whole = np.frombuffer(data, dtype=self.dtype).reshape(self.chunks)
+        except Exception as exc:
+            key = self.array.metadata.encode_chunk_key(index)
+            raise ReaderError(f"cannot decode chunk {key} of {self._where}: {exc}") from exc
+        return whole[tuple(slice(0, n) for n in shape)]
+
+    def _keep(
+        self, index: tuple[int, ...], chunk: np.ndarray, slabs: range
+    ) -> dict[int, np.ndarray]:
+        """Copy the wanted slabs out of ``chunk`` into the cache."""
+        kept = {}
+        for s in slabs:
+            cut = [slice(None)] * self.ndim
+            cut[self.axis] = slice(s * self.slab_depth, (s + 1) * self.slab_depth)
+            part = chunk[tuple(cut)]
+            slab = _mapped(part.shape, self.dtype)
+            slab[...] = part  # a copy: the chunk goes
+            self.cache.put(self._key(index, s), slab)
+            kept[s] = slab
         return kept
 
 
@@ -297,7 +426,7 @@ def thin_dask(
     return da.from_array(
         reader,
         chunks=tuple(chunks),
-        name=f"plane-chunks-{reader._token}",
+        name=f"{NAME_PREFIX}{reader._token}",
         asarray=False,
         fancy=False,
         lock=False,
@@ -305,4 +434,16 @@ def thin_dask(
     )
 
 
-__all__ = ["DEFAULT_BUDGET", "ChunkCache", "PlaneReader", "default_cache", "thin_dask"]
+def is_plane_chunked(data: Any) -> bool:
+    """Whether ``data`` is a :func:`thin_dask` array (its planes are kept by our cache)."""
+    return isinstance(data, da.Array) and str(data.name).startswith(NAME_PREFIX)
+
+
+__all__ = [
+    "DEFAULT_BUDGET",
+    "ChunkCache",
+    "PlaneReader",
+    "default_cache",
+    "is_plane_chunked",
+    "thin_dask",
+]
