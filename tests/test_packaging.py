@@ -1,17 +1,34 @@
-"""The built wheel ships the npe2 manifest and npe2 finds it."""
+"""The built sdist and wheel ship the npe2 manifest, and npe2 finds it."""
 
 from __future__ import annotations
 
 import importlib
 import subprocess
 import sys
+import tarfile
 import zipfile
 from pathlib import Path
 
+import pytest
 import yaml
 from npe2 import PluginManifest
+from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parents[1]
+QT_BINDINGS = {"pyqt5", "pyqt6", "pyside2", "pyside6"}
+
+
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sdist and the wheel built from it, as ``pip install <checkout>`` builds them."""
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run(
+        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(out)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    return out
 
 
 def test_manifest_is_discovered_and_valid() -> None:
@@ -40,14 +57,8 @@ def test_top_level_manifest_is_the_package_s() -> None:
     assert installed == PluginManifest.from_file(shipped)
 
 
-def test_wheel_ships_manifest(tmp_path: Path) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(tmp_path)],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
-    (wheel,) = tmp_path.glob("napari_cryoet_explorer-*.whl")
+def test_wheel_ships_manifest(dist: Path) -> None:
+    (wheel,) = dist.glob("napari_cryoet_explorer-*.whl")
     with zipfile.ZipFile(wheel) as zf:
         names = zf.namelist()
         shipped = yaml.safe_load(zf.read("napari_cryoet_explorer/napari.yaml"))
@@ -58,3 +69,42 @@ def test_wheel_ships_manifest(tmp_path: Path) -> None:
     assert "[napari.manifest]" in entry_text
     assert "napari_cryoet_explorer:napari.yaml" in entry_text
     assert not any(n.startswith("tests/") for n in names)
+
+
+def test_sdist_ships_manifest_and_entry_point(dist: Path) -> None:
+    (sdist,) = dist.glob("napari_cryoet_explorer-*.tar.gz")
+    with tarfile.open(sdist) as tf:
+        (top,) = {name.split("/", 1)[0] for name in tf.getnames()}
+        manifest = tf.extractfile(f"{top}/src/napari_cryoet_explorer/napari.yaml")
+        pyproject = tf.extractfile(f"{top}/pyproject.toml")
+        assert manifest is not None and pyproject is not None
+        shipped = yaml.safe_load(manifest.read())
+        project = pyproject.read().decode()
+    assert shipped == yaml.safe_load((ROOT / "napari.yaml").read_text())
+    assert '"napari.manifest"' in project
+    assert "napari_cryoet_explorer:napari.yaml" in project
+
+
+def _requirements(wheel: Path) -> list[Requirement]:
+    with zipfile.ZipFile(wheel) as zf:
+        (metadata,) = (n for n in zf.namelist() if n.endswith(".dist-info/METADATA"))
+        text = zf.read(metadata).decode()
+    prefix = "Requires-Dist: "
+    return [
+        Requirement(line[len(prefix) :]) for line in text.splitlines() if line.startswith(prefix)
+    ]
+
+
+def test_runtime_requirements_leave_qt_to_napari(dist: Path) -> None:
+    """Installed into a napari that has its Qt binding, the plugin adds none of its own;
+    ``[all]`` brings napari with PyQt6 for an environment that has no napari yet."""
+    (wheel,) = dist.glob("napari_cryoet_explorer-*.whl")
+    requirements = _requirements(wheel)
+    runtime = [r for r in requirements if r.marker is None]
+    names = {r.name.lower() for r in runtime}
+    assert {"napari", "npe2", "qtpy", "superqt"} <= names
+    assert not names & QT_BINDINGS, names & QT_BINDINGS
+    (napari,) = (r for r in runtime if r.name == "napari")
+    assert not napari.extras, napari
+    extra_all = [r for r in requirements if r.marker and r.marker.evaluate({"extra": "all"})]
+    assert any(r.name == "napari" and "pyqt6" in r.extras for r in extra_all), extra_all

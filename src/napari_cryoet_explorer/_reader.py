@@ -7,25 +7,35 @@ a portal download is declined here (None), so npe2 goes on to other readers.
 
 A tilt series read here gets its tilt angle shown on napari's current viewer, as the
 explorer widget shows it (:mod:`._qt.tilt_angle`, imported only then).
+
+A file that cannot be read (:class:`~.io.errors.ReaderError`, whose message names it)
+is told in a napari notification when a napari window is open, and the reader returns
+npe2's "nothing to add" (``[(None,)]``): napari would otherwise report a plugin failure
+with a traceback and advise choosing another reader. Without a window (scripts, the
+command line, tests) the error is raised.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .io import LayerData, open_run
+from .io import ReaderError, open_run
 from .io.download_tree import parse_annotation_name
+from .io.regular_files import read_bytes
 from .io.run import portal_folder
-from .io.sources import is_url, read_bytes
+from .io.sources import is_url
 from .io.tiltseries import ANGLES_KEY
 
 log = logging.getLogger(__name__)
 
-ReaderFunction = Callable[[Any], list[LayerData]]
+ReaderFunction = Callable[[Any], list[Any]]
+# npe2's answer for "read, and nothing to add": napari adds no layer and reports no error.
+NOTHING_TO_ADD: list[Any] = [(None,)]
 _FILE_SUFFIXES = (".ndjson", ".mrc", ".rec")
 
 
@@ -72,7 +82,8 @@ def _exists(source: str) -> bool:
 
 
 def _is_ome_zarr(source: str) -> bool:
-    """A 3D OME-Zarr (tomogram or mask): read from its metadata file only."""
+    """A 3D OME-Zarr (tomogram or mask): read from its metadata file only (a regular
+    file: a FIFO in its place is not ours, and is never opened)."""
     base = source.rstrip("/")
     for name in ("zarr.json", ".zattrs"):
         try:
@@ -90,14 +101,48 @@ def _is_ome_zarr(source: str) -> bool:
     return False
 
 
-def _reader(path: Any) -> list[LayerData]:
-    """Open a portal file or folder; a broken file raises ReaderError naming it."""
+def _reader(path: Any) -> list[Any]:
+    """Open a portal file or folder.
+
+    A broken file is told in a notification when a napari window is open (the reader
+    then adds nothing); else its ReaderError, naming it, is raised.
+    """
     single = _single(path)
     assert single is not None
-    layers = open_run(single)
+    try:
+        layers = open_run(single)
+    except ReaderError as exc:
+        if not _notify(str(exc)):
+            raise
+        return NOTHING_TO_ADD
     if any(ANGLES_KEY in (layer[1].get("metadata") or {}) for layer in layers):
         _show_tilt_angles(single)
     return layers
+
+
+def _notify(message: str) -> bool:
+    """Show ``message`` as an error notification if a napari window is open.
+
+    Returns
+    -------
+    bool
+        Whether it was shown (no window: the caller raises instead).
+    """
+    # No napari window without napari's Qt module: a script or test has no one to tell,
+    # and Qt is not imported for the question.
+    if "napari._qt.qt_main_window" not in sys.modules:
+        return False
+    try:
+        import napari
+        from napari.utils.notifications import show_error
+
+        if napari.current_viewer() is None:
+            return False
+        log.warning("%s", message)
+        show_error(message)
+    except Exception:  # telling must not hide the error: it is raised then
+        return False
+    return True
 
 
 def _show_tilt_angles(source: str) -> None:

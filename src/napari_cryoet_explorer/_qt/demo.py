@@ -7,7 +7,7 @@ from typing import Any
 
 from ..portal.client import PortalClient
 from ..portal.models import Tomogram
-from ..replica.cache import cached_portal
+from ..replica.cache import cache_root, cached_portal
 from ..replica.server import ReplicaServer
 from .launch import add_layers, dock_explorer, run_layers, screenshot, settle, show_slab
 
@@ -37,7 +37,12 @@ def run_demo(data: str | None = None, screenshot_path: str | None = None, ndispl
     """
     import napari
 
-    folder = Path(data) if data else cached_portal("demo")
+    if data:
+        folder = Path(data)
+    else:
+        # The first demo writes its portal (a few hundred MB, some seconds): say where.
+        print(f"demo data: a synthetic portal in {cache_root()}, written once", flush=True)
+        folder = cached_portal("demo")
     with ReplicaServer(folder) as server:
         print(f"replica: {server.url}", flush=True)
         viewer = napari.Viewer(title="napari-cryoet-explorer demo", show=True)

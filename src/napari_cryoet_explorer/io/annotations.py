@@ -20,7 +20,8 @@ from .masks import mask_layer
 from .mesh import mesh_layer
 from .ndjson import parse_ndjson, parse_ndjson_stream
 from .points import layer_name, point_layers
-from .sources import is_url, name_of, read_bytes
+from .regular_files import open_file, read_bytes
+from .sources import is_url, name_of
 
 POINT_SHAPES = ("Point", "OrientedPoint", "InstanceSegmentation")
 
@@ -121,7 +122,7 @@ def read_annotation_file(
             if is_url(source):
                 points = parse_ndjson(read_bytes(source), source)
             else:  # a local file is parsed a block at a time: the text is never whole
-                with open(source, "rb") as stream:
+                with open_file(source) as stream:
                     points = parse_ndjson_stream(stream, source)
         except OSError as exc:
             raise ReaderError(f"cannot read {source}: {exc}") from exc

@@ -7,17 +7,20 @@ A download keeps the portal's layout::
         Annotations/<id>/ribosome-1.0_orientedpoint.ndjson  ribosome-1.0.json
 
 so a dropped file's siblings and path tell what it is. Everything here works on local
-paths and on URLs (siblings are fetched by name; URLs cannot be listed).
+paths and on URLs (siblings are fetched by name; URLs cannot be listed). Local metadata
+is read from regular files only (:mod:`.regular_files`).
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .sources import is_url, name_of, parent_of, read_json
+from .regular_files import read_json
+from .sources import is_url, name_of, parent_of
 
 _SPACING = re.compile(r"VoxelSpacing(\d+(?:\.\d+)?)")
 _SUFFIX = re.compile(
@@ -111,10 +114,11 @@ def tomogram_id_from_path(path: str | Path) -> str | None:
     return None
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
-        return float(value)
-    return None
+def positive_number(value: Any) -> float | None:
+    """``value`` as a float when it is a positive finite number (a voxel spacing from
+    metadata), else None: zero, negative, NaN, infinite and non-numbers are no spacing."""
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    return float(value) if number and math.isfinite(value) and value > 0 else None
 
 
 def annotation_voxel_spacing(
@@ -126,7 +130,7 @@ def annotation_voxel_spacing(
     of a tomogram of the same voxel-spacing folder and alignment (local downloads only,
     URLs cannot be listed); the ``VoxelSpacing13.480`` folder name.
     """
-    if annotation_doc and (found := _number(annotation_doc.get("voxel_spacing"))):
+    if annotation_doc and (found := positive_number(annotation_doc.get("voxel_spacing"))):
         return found
     if not is_url(path) and Path(path).parent.parent.name == "Annotations":
         spacing_dir = Path(path).parent.parent.parent
@@ -134,7 +138,7 @@ def annotation_voxel_spacing(
         candidates = []
         for meta_path in sorted(spacing_dir.glob(f"Tomograms/*/{TOMOGRAM_METADATA}")):
             doc = read_json(meta_path)
-            if isinstance(doc, dict) and (found := _number(doc.get("voxel_spacing"))):
+            if isinstance(doc, dict) and (found := positive_number(doc.get("voxel_spacing"))):
                 same = alignment is None or doc.get("alignment_metadata_path") in (None, alignment)
                 candidates.append((not same, found))
         if candidates:

@@ -8,11 +8,13 @@ The download keeps the portal's layout::
 
 Annotations belong with a tomogram when they sit under the same voxel spacing and name
 the same ``alignment_metadata_path`` as the tomogram's ``tomogram_metadata.json``.
+
+Folders are listed with :mod:`.regular_files`: only regular files and folders are
+considered, so a FIFO, socket or device named like a portal file is skipped unopened.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import warnings
 from dataclasses import dataclass
@@ -20,9 +22,15 @@ from pathlib import Path
 from typing import Any
 
 from .annotations import read_annotation_file
-from .download_tree import TOMOGRAM_METADATA, parse_annotation_name, spacing_from_path
+from .download_tree import (
+    TOMOGRAM_METADATA,
+    parse_annotation_name,
+    positive_number,
+    spacing_from_path,
+)
 from .errors import ReaderError
 from .layers import LayerData, hidden
+from .regular_files import files_in, folders_in, read_json
 from .tomogram import read_tomogram
 
 log = logging.getLogger(__name__)
@@ -64,10 +72,7 @@ class LocalTomogram:
 
 
 def _json(path: Path) -> dict[str, Any]:
-    try:
-        doc = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
+    doc = read_json(path)
     return doc if isinstance(doc, dict) else {}
 
 
@@ -78,36 +83,36 @@ def is_run_dir(path: Path) -> bool:
 
 def run_dirs(path: Path) -> list[Path]:
     """Run folders of a dataset folder, sorted by name."""
-    try:
-        return sorted(p for p in path.iterdir() if p.is_dir() and is_run_dir(p))
-    except OSError:
-        return []
+    return [p for p in folders_in(path) if is_run_dir(p)]
 
 
 def spacing_dirs(run_dir: Path) -> list[Path]:
     """``VoxelSpacing*`` folders of a run, finest first."""
-    found = [p for p in (run_dir / "Reconstructions").glob("VoxelSpacing*") if p.is_dir()]
+    found = [
+        p for p in folders_in(run_dir / "Reconstructions") if p.name.startswith("VoxelSpacing")
+    ]
     return sorted(found, key=lambda p: spacing_from_path(p.name) or 0.0)
 
 
 def tomograms(spacing_dir: Path) -> list[LocalTomogram]:
     """Tomograms under a voxel-spacing folder, the visualization default first."""
     out = []
-    for folder in sorted((spacing_dir / "Tomograms").glob("*")):
-        if not folder.is_dir():
-            continue
+    for folder in folders_in(spacing_dir / "Tomograms"):
+        # A store is a folder, an MRC a regular file: nothing else is opened.
+        stores = [p for p in folders_in(folder) if p.suffix.lower() == ".zarr"]
+        volumes = [p for p in files_in(folder) if p.suffix.lower() in _FORMAT_RANK]
         files = sorted(
-            (p for p in folder.iterdir() if p.suffix.lower() in _FORMAT_RANK),
+            stores + volumes,
             key=lambda p: (_FORMAT_RANK[p.suffix.lower()], p.name),
         )
         if not files:
             continue
         meta = _json(folder / TOMOGRAM_METADATA)
-        spacing = meta.get("voxel_spacing") or spacing_from_path(spacing_dir.name)
+        spacing = positive_number(meta.get("voxel_spacing")) or spacing_from_path(spacing_dir.name)
         out.append(
             LocalTomogram(
                 files[0],
-                float(spacing) if spacing else None,
+                spacing or None,
                 meta.get("alignment_metadata_path"),
                 bool(meta.get("is_visualization_default")),
                 meta,
@@ -123,20 +128,21 @@ def annotation_files(spacing_dir: Path, alignment: str | None) -> list[Path]:
     Annotation folders whose metadata names no alignment are kept.
     """
     out: list[Path] = []
-    for folder in sorted((spacing_dir / "Annotations").glob("*")):
-        if not folder.is_dir():
-            continue
+    for folder in folders_in(spacing_dir / "Annotations"):
         out.extend(_folder_files(folder, alignment))
     return out
 
 
 def _folder_files(folder: Path, alignment: str | None) -> list[Path]:
-    docs = [_json(p) for p in folder.glob("*.json")]
+    files = files_in(folder)
+    docs = [_json(p) for p in files if p.suffix.lower() == ".json"]
     made_on = {d.get("alignment_metadata_path") for d in docs} - {None}
     if alignment and made_on and alignment not in made_on:
         return []
     chosen: dict[tuple[str, str], Path] = {}
-    for path in sorted(folder.iterdir()):
+    # Mask stores are folders; every other annotation file a regular file.
+    stores = [p for p in folders_in(folder) if p.suffix.lower() == ".zarr"]
+    for path in sorted(files + stores):
         parsed = parse_annotation_name(path.name)
         if parsed is None or parsed.shape_type not in READABLE_SHAPES:
             continue

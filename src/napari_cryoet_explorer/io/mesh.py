@@ -23,7 +23,7 @@ import numpy as np
 from .colors import object_color
 from .errors import ReaderError
 from .layers import LayerData, surface_layer
-from .sources import read_bytes
+from .regular_files import read_bytes
 
 GLB_MAGIC = b"glTF"
 _JSON_CHUNK = 0x4E4F534A  # "JSON", little-endian

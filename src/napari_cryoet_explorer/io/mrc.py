@@ -3,12 +3,19 @@
 Over the network the header, the size and each block of planes go through the on-disk
 cache (:mod:`..downloads.cache`), keyed by URL and byte range: the blocks are whole
 planes in fixed chunks, so reopening asks for the same ranges and finds them on disk.
+
+The header is checked before anything is mapped or fetched (:func:`check_header`): sizes
+of at least one voxel and at most :data:`MAX_SIDE`, a known mode, an extended header of
+no negative length, a data block of at most :data:`MAX_DATA_BYTES` and no longer than
+the file. A local file is read only when it is a regular file.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +27,101 @@ from mrcfile.dtypes import HEADER_DTYPE
 
 from ..downloads.cache import DiskCache, cache_for
 from .errors import ReaderError
+from .regular_files import open_file
 from .sources import filesystem, is_url
 
 # Chunks of whole planes, about this many bytes each: one plane costs one read.
 CHUNK_BYTES = 8 * 2**20
+# Limits on what a header may claim, checked before the file's size (which a server may
+# not tell): beyond any detector or tomogram, and below the sizes at which numpy, dask
+# and napari fail or would plan an exabyte layer from a broken header.
+MAX_SIDE = 2**20
+MAX_DATA_BYTES = 2**42
+
+
+@dataclass(frozen=True)
+class MrcLayout:
+    """Where an MRC file's data is and what it is, from a checked header.
+
+    Attributes
+    ----------
+    shape : tuple of int
+        ``(z, y, x)``, or ``(y, x)`` for a single image.
+    dtype : numpy.dtype
+        The voxels' type, in the file's byte order.
+    offset : int
+        Where the data block starts (after the extended header).
+    voxel_size : float or None
+        Angstrom per voxel along x (None when the header says 0 or nonsense).
+    """
+
+    shape: tuple[int, ...]
+    dtype: np.dtype[Any]
+    offset: int
+    voxel_size: float | None
+
+
+def check_header(head: bytes, file_size: int | None, source: str) -> MrcLayout:
+    """The data block an MRC header describes, once it is known to be sane.
+
+    Parameters
+    ----------
+    head : bytes
+        The file's first bytes (at least the 1024 of the header).
+    file_size : int or None
+        The file's size in bytes, if known.
+    source : str
+        The file or URL, for messages.
+
+    Returns
+    -------
+    MrcLayout
+
+    Raises
+    ------
+    ReaderError
+        Not an MRC header, or one whose sizes are not positive, beyond the limits, or
+        longer than the file; the message names the file and the values.
+    """
+    if len(head) < HEADER_DTYPE.itemsize or bytes(head[208:211]) != b"MAP":
+        raise ReaderError(f"{source} is not a readable MRC file (no MRC header)")
+    record = np.frombuffer(head[: HEADER_DTYPE.itemsize], dtype=HEADER_DTYPE)
+    header: Any = record.reshape(()).view(np.recarray)
+    try:
+        order = mrc_utils.byte_order_from_machine_stamp(header.machst)
+        header = header.view(header.dtype.newbyteorder(order))
+        dtype = np.dtype(mrc_utils.data_dtype_from_header(header))
+    except ValueError as exc:
+        raise ReaderError(f"{source}: bad MRC header: {exc}") from exc
+    sides = (int(header.nx), int(header.ny), int(header.nz))
+    if min(sides) < 1 or max(sides) > MAX_SIDE:
+        raise ReaderError(
+            f"{source}: bad MRC header: size {sides[0]} x {sides[1]} x {sides[2]} voxels "
+            f"(nx, ny, nz must be 1 to {MAX_SIDE})"
+        )
+    try:
+        shape = tuple(int(n) for n in mrc_utils.data_shape_from_header(header))
+    except (ValueError, ZeroDivisionError) as exc:  # mz of 0 in a volume stack
+        raise ReaderError(f"{source}: bad MRC header: {exc}") from exc
+    extended = int(header.nsymbt)
+    if extended < 0:
+        raise ReaderError(f"{source}: bad MRC header: extended header of {extended} bytes")
+    offset = HEADER_DTYPE.itemsize + extended
+    # Python integers: no overflow however large the header's numbers.
+    data_bytes = math.prod(shape) * dtype.itemsize
+    if data_bytes > MAX_DATA_BYTES:
+        raise ReaderError(
+            f"{source}: bad MRC header: {' x '.join(map(str, shape))} voxels of {dtype.name} "
+            f"are {data_bytes:,} bytes, more than the {MAX_DATA_BYTES:,} read here"
+        )
+    if file_size is not None and file_size < offset + data_bytes:
+        raise ReaderError(
+            f"{source} is not a readable MRC file: truncated ({file_size:,} of "
+            f"{offset + data_bytes:,} bytes its header describes)"
+        )
+    mx = int(header.mx)
+    voxel = float(header.cella.x) / mx if mx > 0 else 0.0
+    return MrcLayout(shape, dtype, offset, _voxel_size(voxel))
 
 
 def read_mrc(path: str | Path, *, cache: bool = True) -> tuple[da.Array, float | None]:
@@ -46,10 +144,18 @@ def read_mrc(path: str | Path, *, cache: bool = True) -> tuple[da.Array, float |
     Raises
     ------
     ReaderError
-        The file is truncated or not MRC; the message names it.
+        Not a regular file, not MRC, a header that fails :func:`check_header`, or a
+        truncated file; the message names it.
     """
     if is_url(path):
         return _read_remote(str(path), cache_for(str(path), cache))
+    try:
+        with open_file(path) as stream:
+            head = stream.read(HEADER_DTYPE.itemsize)
+            size = os.fstat(stream.fileno()).st_size
+    except OSError as exc:
+        raise ReaderError(f"cannot read {path}: {exc}") from exc
+    check_header(head, size, str(path))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -145,27 +251,13 @@ def _read_remote(url: str, disk: DiskCache | None) -> tuple[da.Array, float | No
         size = _size(url, disk)
     except (OSError, ValueError) as exc:
         raise ReaderError(f"cannot read MRC {url}: {exc}") from exc
-    if len(head) < HEADER_DTYPE.itemsize or bytes(head[208:211]) != b"MAP":
-        raise ReaderError(f"{url} is not a readable MRC file (no MRC header)")
-    header = np.frombuffer(head, dtype=HEADER_DTYPE).reshape(()).view(np.recarray)
-    try:
-        order = mrc_utils.byte_order_from_machine_stamp(header.machst)
-        header = header.view(header.dtype.newbyteorder(order))
-        dtype = np.dtype(mrc_utils.data_dtype_from_header(header))
-        shape = tuple(int(s) for s in mrc_utils.data_shape_from_header(header))
-    except ValueError as exc:
-        raise ReaderError(f"{url}: bad MRC header: {exc}") from exc
-    offset = HEADER_DTYPE.itemsize + int(header.nsymbt)
+    layout = check_header(head, size, url)
+    shape, dtype, offset = layout.shape, layout.dtype, layout.offset
     if len(shape) == 2:
         shape = (1, *shape)
-    expected = offset + int(np.prod(shape)) * dtype.itemsize
-    if size is not None and int(size) < expected:
-        raise ReaderError(
-            f"{url} is not a readable MRC file: truncated ({size} of {expected} bytes)"
-        )
+    if len(shape) != 3:
+        raise ReaderError(f"{url}: MRC holds no 2D or 3D volume")
     volume = da.from_array(
         _RemoteVolume(url, offset, shape, dtype, disk), chunks=_chunks(shape, dtype), asarray=False
     )
-    mx = int(header.mx)
-    voxel = float(header.cella.x) / mx if mx > 0 else 0.0
-    return volume, _voxel_size(voxel)
+    return volume, layout.voxel_size

@@ -4,17 +4,27 @@ zarr opens the group (local, http(s) or anonymous s3 through fsspec) and reads i
 metadata; each level of three or more dimensions is wrapped by
 :func:`.plane_chunks.thin_dask`, so chunks are fetched only when napari computes them,
 napari's blocks are single planes, and the decompressed data held is bounded (see
-docs/benchmarks.md). ``NAPARI_CRYOET_EXPLORER_PLANE_CHUNKS=0`` wraps them with
-``da.from_zarr`` instead (blocks are whole chunks). Over the network every key is read
-through the on-disk cache (:mod:`..downloads.cache`), so a tomogram viewed once reopens
-from disk, offline too.
+docs/benchmarks.md). ``NAPARI_CRYOET_EXPLORER_PLANE_CHUNKS=0`` wraps them as
+``da.from_zarr`` would instead (blocks are whole chunks). Over the network every key is
+read through the on-disk cache (:mod:`..downloads.cache`), so a tomogram viewed once
+reopens from disk, offline too.
+
+What a file says is checked before napari sees it: each level's metadata is read as
+JSON and its data type and codecs checked (:mod:`.codecs`) before zarr opens the array;
+a local store reads regular files only (a FIFO in the folder would block for ever); a
+scale that is zero, negative, NaN or infinite, or a translation that is not finite, is
+corrected with a warning naming the file (napari would draw a negative scale mirrored
+and fail on the others).
 """
 
 from __future__ import annotations
 
+import json
+import math
 import os
+import stat
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,11 +32,16 @@ from typing import Any
 import dask.array as da
 import numpy as np
 import zarr
-from zarr.storage import FsspecStore
+from zarr.abc.store import ByteRequest
+from zarr.core.buffer import Buffer, BufferPrototype, default_buffer_prototype
+from zarr.core.sync import sync
+from zarr.storage import FsspecStore, LocalStore
 
 from ..downloads.cached_store import cached_store
+from .codecs import check_array_metadata
 from .errors import NotOurs, ReaderError
-from .plane_chunks import thin_dask
+from .plane_chunks import thin_dask, whole_chunk_dask
+from .regular_files import kind_of
 from .sources import is_url, storage_options
 
 Vector = tuple[float, ...]
@@ -86,17 +101,68 @@ def _multiscales(attrs: Mapping[str, Any]) -> list[Any] | None:
     return found if isinstance(found, list) else []
 
 
-def _transforms(entries: Any, ndim: int) -> tuple[Vector, Vector | None]:
+def _numbers(value: Any, ndim: int, what: str, where: str) -> Vector:
+    """A scale or translation as floats, one per axis; a value that is not a number
+    becomes NaN (corrected later with the other bad values)."""
+    if not isinstance(value, list | tuple) or len(value) != ndim:
+        raise ReaderError(f"{where}: {what} {value!r} does not give one number per axis ({ndim})")
+    return tuple(
+        float(v) if isinstance(v, int | float) and not isinstance(v, bool) else math.nan
+        for v in value
+    )
+
+
+def _transforms(entries: Any, ndim: int, where: str) -> tuple[Vector, Vector | None]:
     scale: Vector = (1.0,) * ndim
     translation = None
     for t in entries if isinstance(entries, list) else []:
         if not isinstance(t, Mapping):
             continue
         if t.get("type") == "scale" and "scale" in t:
-            scale = tuple(float(v) for v in t["scale"])
+            scale = _numbers(t["scale"], ndim, "scale", where)
         elif t.get("type") == "translation" and "translation" in t:
-            translation = tuple(float(v) for v in t["translation"])
+            translation = _numbers(t["translation"], ndim, "translation", where)
     return scale, translation
+
+
+class RegularFileStore(LocalStore):
+    """zarr's local store, reading regular files only.
+
+    A FIFO among a store's files would block the read that opens it for ever (and
+    napari's thread with it), a device may never end: a key that is neither a regular
+    file nor a folder raises :class:`~.errors.ReaderError` naming it, unopened.
+    """
+
+    def _check(self, key: str) -> None:
+        try:
+            mode = os.stat(self.root / key).st_mode
+        except (OSError, ValueError):  # missing: zarr answers None, as for any store
+            return
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            raise ReaderError(
+                f"{self.root / key} is {kind_of(mode)}, not a regular file; it is not read"
+            )
+
+    async def get(
+        self,
+        key: str,
+        prototype: BufferPrototype | None = None,
+        byte_range: ByteRequest | None = None,
+    ) -> Buffer | None:
+        """The value of ``key``, as zarr's LocalStore reads it, if it is a regular file."""
+        self._check(key)
+        return await super().get(key, prototype, byte_range)
+
+    async def get_partial_values(
+        self,
+        prototype: BufferPrototype,
+        key_ranges: Iterable[tuple[str, ByteRequest | None]],
+    ) -> list[Buffer | None]:
+        """Byte ranges of keys, as zarr's LocalStore reads them, if regular files."""
+        wanted = list(key_ranges)
+        for key, _ in wanted:
+            self._check(key)
+        return await super().get_partial_values(prototype, wanted)
 
 
 def open_group(path: str | Path, *, cache: bool = True) -> zarr.Group:
@@ -125,8 +191,8 @@ def open_group(path: str | Path, *, cache: bool = True) -> zarr.Group:
             return zarr.open_group(cached_store(remote, target, cache), mode="r")
         if not Path(target).is_dir():
             raise NotOurs(f"{path} is not a zarr group (no such folder)")
-        return zarr.open_group(target, mode="r")
-    except NotOurs:
+        return zarr.open_group(RegularFileStore(target, read_only=True), mode="r")
+    except (NotOurs, ReaderError):
         raise
     except (FileNotFoundError, zarr.errors.GroupNotFoundError, KeyError) as exc:
         raise NotOurs(f"{path} is not a zarr group") from exc
@@ -148,16 +214,20 @@ def read_multiscale(path: str | Path, *, cache: bool = True) -> Multiscale:
 
     Each level's blocks are single z planes of its zarr chunks, read through the bounded
     chunk cache of :mod:`.plane_chunks`; with ``NAPARI_CRYOET_EXPLORER_PLANE_CHUNKS=0``
-    they are the zarr chunks (``da.from_zarr``).
+    they are the zarr chunks (as ``da.from_zarr`` makes them).
 
     ``cache`` reads a URL through the on-disk cache (see :func:`open_group`).
+
+    Scales that are not positive finite numbers, and translations that are not finite,
+    are corrected with a warning naming the file (see :func:`_corrected`).
 
     Raises
     ------
     NotOurs
         The path is not an OME-Zarr image.
     ReaderError
-        It claims to be one but its metadata is broken.
+        It claims to be one but its metadata is broken, a level's data type is not
+        numeric or it names a codec outside the allow-list (:mod:`.codecs`).
     """
     group = open_group(path, cache=cache)
     attrs = dict(group.attrs)
@@ -173,32 +243,65 @@ def read_multiscale(path: str | Path, *, cache: bool = True) -> Multiscale:
     levels: list[da.Array] = []
     scales: list[Vector] = []
     translations: list[Vector | None] = []
+    level_paths: list[str] = []
     for dataset in ms.get("datasets") or []:
         level_path = dataset.get("path") if isinstance(dataset, Mapping) else None
+        _check_level_metadata(group, str(level_path), str(path))
         try:
             array = group[str(level_path)]
         except Exception as exc:  # KeyError locally, other errors over the network
             raise ReaderError(f"{path}: level {level_path!r} is missing ({exc})") from exc
         if not isinstance(array, zarr.Array):
             raise ReaderError(f"{path}: level {level_path!r} is a group, not an array")
-        levels.append(thin_dask(array) if _plane_chunks() else da.from_zarr(array))
-        scale, translation = _place(ms, dataset, array.ndim)
+        levels.append(thin_dask(array) if _plane_chunks() else whole_chunk_dask(array))
+        scale, translation = _place(ms, dataset, array.ndim, f"{path}: level {level_path!r}")
         scales.append(scale)
         translations.append(translation)
+        level_paths.append(str(level_path))
     if not levels:
         raise ReaderError(f"{path}: 'multiscales' lists no datasets")
+    shapes = [tuple(int(n) for n in level.shape) for level in levels]
+    scales, translations = _corrected(str(path), level_paths, shapes, scales, translations)
     if not axes:  # NGFF 0.1-0.3 had none: assume the trailing axes are z, y, x
         axes = ("t", "c", "z", "y", "x")[-levels[0].ndim :]
         units = (None,) * levels[0].ndim
     return Multiscale(levels, scales, translations, axes, units, {"multiscale": ms, **attrs})
 
 
+def _check_level_metadata(group: zarr.Group, level_path: str, source: str) -> None:
+    """Check a level's ``.zarray`` / ``zarr.json``, read as JSON, before zarr opens it.
+
+    A missing file is left to zarr (the level is then reported missing).
+
+    Raises
+    ------
+    ReaderError
+        It cannot be read, is not JSON, or names a data type or codec we do not read.
+    """
+    name = ".zarray" if group.metadata.zarr_format == 2 else "zarr.json"
+    key = f"{level_path.strip('/')}/{name}"
+    where = f"{source.rstrip('/')}/{key}"
+    try:
+        raw = sync((group.store_path / key).get(prototype=default_buffer_prototype()))
+    except ReaderError:
+        raise
+    except Exception as exc:  # network errors
+        raise ReaderError(f"cannot read {where}: {exc}") from exc
+    if raw is None:
+        return
+    try:
+        doc = json.loads(raw.to_bytes())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ReaderError(f"{where} is not JSON ({exc})") from exc
+    check_array_metadata(doc, where)
+
+
 def _place(
-    ms: Mapping[str, Any], dataset: Mapping[str, Any], ndim: int
+    ms: Mapping[str, Any], dataset: Mapping[str, Any], ndim: int, where: str
 ) -> tuple[Vector, Vector | None]:
     """A level's scale and translation: its own transforms, then the multiscale-wide ones."""
-    scale, translation = _transforms(dataset.get("coordinateTransformations"), ndim)
-    outer_scale, outer_translation = _transforms(ms.get("coordinateTransformations"), ndim)
+    scale, translation = _transforms(dataset.get("coordinateTransformations"), ndim, where)
+    outer_scale, outer_translation = _transforms(ms.get("coordinateTransformations"), ndim, where)
     total_scale = tuple(s * o for s, o in zip(scale, outer_scale, strict=False))
     if translation is None and outer_translation is None:
         return total_scale, None
@@ -206,6 +309,74 @@ def _place(
     outer = outer_translation or (0.0,) * ndim
     total = tuple(t * o + u for t, o, u in zip(inner, outer_scale, outer, strict=False))
     return total_scale, total
+
+
+def _good(value: float) -> bool:
+    return math.isfinite(value) and value > 0
+
+
+def _binning(shape: tuple[int, ...], other: tuple[int, ...], axis: int) -> float:
+    """How many voxels of ``shape`` one voxel of ``other`` spans along ``axis``: the
+    ratio of their sizes, rounded to a whole factor (levels are binned 2x, 4x...)."""
+    ratio = max(1, shape[axis]) / max(1, other[axis])
+    return float(round(ratio)) if ratio >= 1 else 1.0 / round(1.0 / ratio)
+
+
+def _corrected_scale(
+    level: int, axis: int, scales: list[Vector], shapes: list[tuple[int, ...]]
+) -> float:
+    """A stand-in for a bad scale: from a level whose scale on that axis is good, by
+    the ratio of the levels' sizes; else the median of the level's good axes (voxels
+    of tomograms are cubes); else 1 (voxel units: a known voxel spacing then applies)."""
+    for other in range(len(scales)):
+        if other != level and _good(scales[other][axis]):
+            return scales[other][axis] * _binning(shapes[other], shapes[level], axis)
+    good = [v for v in scales[level] if _good(v)]
+    return float(np.median(good)) if good else 1.0
+
+
+def _corrected(
+    source: str,
+    level_paths: list[str],
+    shapes: list[tuple[int, ...]],
+    scales: list[Vector],
+    translations: list[Vector | None],
+) -> tuple[list[Vector], list[Vector | None]]:
+    """Scales and translations napari can use, with one warning naming what changed.
+
+    A scale that is zero, negative (napari would draw the image mirrored), NaN or
+    infinite is replaced (:func:`_corrected_scale`); a translation that is NaN or
+    infinite becomes 0.
+    """
+    notes = []
+    # Finest first, each level corrected from the ones before it as corrected.
+    fixed_scales = list(scales)
+    for level, scale in enumerate(scales):
+        if all(_good(v) for v in scale):
+            continue
+        fixed = tuple(
+            v if _good(v) else _corrected_scale(level, axis, fixed_scales, shapes)
+            for axis, v in enumerate(scale)
+        )
+        notes.append(f"level {level_paths[level]!r} scale {list(scale)} -> {list(fixed)}")
+        fixed_scales[level] = fixed
+    fixed_translations: list[Vector | None] = []
+    for level, translation in enumerate(translations):
+        if translation is None or all(math.isfinite(v) for v in translation):
+            fixed_translations.append(translation)
+            continue
+        moved = tuple(v if math.isfinite(v) else 0.0 for v in translation)
+        notes.append(
+            f"level {level_paths[level]!r} translation {list(translation)} -> {list(moved)}"
+        )
+        fixed_translations.append(moved)
+    if notes:
+        warnings.warn(
+            f"{source}: scales must be positive finite numbers and translations finite; "
+            f"corrected {'; '.join(notes)}",
+            stacklevel=3,
+        )
+    return fixed_scales, fixed_translations
 
 
 def angstrom_factor(ms: Multiscale, voxel_spacing: float | None, source: str) -> float:

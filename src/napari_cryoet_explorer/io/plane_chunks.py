@@ -14,7 +14,11 @@ decoded at a time; the LRU of slabs (``NAPARI_CRYOET_EXPLORER_PLANE_CACHE_MB``, 
 128). Chunks of zarr format 2 arrays (the portal's) are read as raw bytes from the
 array's store and decoded by the array's own compressor (numcodecs) into the array the
 slabs are copied from: no intermediate copy. Other arrays (zarr 3 codecs, filters,
-Fortran order, object dtypes) are read through zarr, within the same bounds.
+Fortran order) are read through zarr, within the same bounds.
+
+Every array is checked first (:func:`.codecs.check_array`: numbers only, codecs of the
+allow-list), and a chunk that cannot be read or decoded, on any path, raises
+:class:`~.errors.ReaderError` naming its key and the array's URL or folder.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ import zarr
 from zarr.core.buffer import Buffer, default_buffer_prototype
 from zarr.core.sync import sync
 
+from ..downloads.cache import SourceUnavailable
+from .codecs import check_array
 from .errors import ReaderError
 
 # Decompressed slabs kept, all arrays together. With 256^3 float32 chunks a 1024^2 plane
@@ -188,6 +194,40 @@ def _location(array: zarr.Array) -> str:
     return "/".join(p for p in (str(root).rstrip("/"), array.store_path.path) if p)
 
 
+def _chunk_key(array: zarr.Array, index: tuple[int, ...]) -> str:
+    """The store key holding chunk ``index`` (of ``array.chunks``): its shard's key
+    for a sharded array."""
+    shards = getattr(array, "shards", None)
+    if shards:
+        index = tuple(i * c // s for i, c, s in zip(index, array.chunks, shards, strict=True))
+    return str(array.metadata.encode_chunk_key(index))
+
+
+def _keys_in(array: zarr.Array, key: Any) -> str:
+    """The chunk keys that indexing ``array`` with ``key`` reads, for messages."""
+    shape = tuple(int(n) for n in array.shape)
+    try:
+        bounds, _ = _as_bounds(key, shape)
+    except IndexError:
+        bounds = None
+    if bounds is None:
+        return "chunks"
+    ranges = [range(lo // c, -(-hi // c)) for (lo, hi), c in zip(bounds, array.chunks, strict=True)]
+    keys = sorted({_chunk_key(array, index) for index in product(*ranges)})
+    shown = ", ".join(keys[:3]) + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")
+    return f"chunk {shown}" if len(keys) == 1 else f"chunks {shown}"
+
+
+def _read_named(array: zarr.Array, key: Any, where: str) -> np.ndarray:
+    """``array[key]`` read by zarr; a failure names the chunk keys and the array."""
+    try:
+        return np.asarray(array[key])
+    except SourceUnavailable:  # offline and not cached: it names the chunk's URL
+        raise
+    except Exception as exc:  # a codec's error names no file: add it
+        raise ReaderError(f"cannot read {_keys_in(array, key)} of {where}: {exc}") from exc
+
+
 class PlaneReader:
     """A zarr array read chunk by chunk through a :class:`ChunkCache`.
 
@@ -214,6 +254,8 @@ class PlaneReader:
         cache: ChunkCache | None = None,
         loads: threading.Semaphore | None = None,
     ) -> None:
+        self._where = _location(array)
+        check_array(array, self._where)
         self.array = array
         self.cache = cache if cache is not None else _CACHE
         self._loads = loads if loads is not None else _LOADS
@@ -226,7 +268,6 @@ class PlaneReader:
         self.raw, self._codec = _raw_codec(array)
         fill = array.fill_value
         self._fill = np.asarray(0 if fill is None else fill, dtype=self.dtype)
-        self._where = _location(array)
         self._token = uuid.uuid4().hex
         self._loading: dict[tuple[int, ...], threading.Lock] = {}
         self._loading_lock = threading.Lock()
@@ -250,7 +291,7 @@ class PlaneReader:
     def __getitem__(self, key: Any) -> np.ndarray:
         bounds, squeeze = _as_bounds(key, self.shape)
         if bounds is None:  # steps or fancy indexing: not what napari slices with
-            return np.asarray(self.array[key])
+            return _read_named(self.array, key, self._where)
         out = np.empty(tuple(hi - lo for lo, hi in bounds), dtype=self.dtype)
         for index in self._chunks_in(bounds):
             self._copy_from_chunk(index, bounds, out)
@@ -319,7 +360,7 @@ class PlaneReader:
                     if self.raw:
                         chunk = self._decode(raw, index, region)
                     else:
-                        chunk = np.asarray(self.array[region])
+                        chunk = _read_named(self.array, region, self._where)
                     raw = None  # the compressed bytes go before the slabs are copied
                     kept = self._keep(index, chunk, self._kept_slabs(chunk, slabs))
                     del chunk
@@ -336,9 +377,11 @@ class PlaneReader:
     def _fetch(self, index: tuple[int, ...]) -> Buffer | None:
         """The stored bytes of chunk ``index`` (through the on-disk cache when the array
         reads through it), or None when there is no such chunk."""
-        key = self.array.metadata.encode_chunk_key(index)
+        key = _chunk_key(self.array, index)
         try:
             return sync((self.array.store_path / key).get(prototype=default_buffer_prototype()))
+        except SourceUnavailable:  # offline and not cached: it names the chunk's URL
+            raise
         except Exception as exc:
             raise ReaderError(f"cannot read chunk {key} of {self._where}: {exc}") from exc
 
@@ -354,7 +397,7 @@ class PlaneReader:
             data = stored if self._codec is None else self._codec.decode(stored)
             whole = np.frombuffer(data, dtype=self.dtype).reshape(self.chunks)
         except Exception as exc:
-            key = self.array.metadata.encode_chunk_key(index)
+            key = _chunk_key(self.array, index)
             raise ReaderError(f"cannot decode chunk {key} of {self._where}: {exc}") from exc
         return whole[tuple(slice(0, n) for n in shape)]
 
@@ -416,11 +459,16 @@ def thin_dask(
 ) -> da.Array:
     """``array`` as a dask array whose blocks are one plane of one zarr chunk.
 
-    Arrays of fewer than three dimensions are wrapped with ``da.from_zarr`` as they are.
-    See :class:`PlaneReader` for ``cache`` and ``loads``.
+    Arrays of fewer than three dimensions are wrapped whole-chunk, as
+    :func:`whole_chunk_dask` does. See :class:`PlaneReader` for ``cache`` and ``loads``.
+
+    Raises
+    ------
+    ReaderError
+        The array is not one of numbers, or names a codec outside the allow-list.
     """
     if array.ndim < 3:
-        return da.from_zarr(array)
+        return whole_chunk_dask(array)
     reader = PlaneReader(array, cache, loads)
     chunks = [1] * (reader.ndim - 3) + [1, *reader.chunks[-2:]]
     return da.from_array(
@@ -431,6 +479,49 @@ def thin_dask(
         fancy=False,
         lock=False,
         meta=np.empty((0,) * reader.ndim, dtype=reader.dtype),
+    )
+
+
+class _NamedReads:
+    """A zarr array for ``da.from_array`` whose read errors name chunk keys and the array.
+
+    What ``da.from_zarr`` would hand dask, but a codec's error ("Error -3 while
+    decompressing data") names no file.
+    """
+
+    def __init__(self, array: zarr.Array) -> None:
+        self._where = _location(array)
+        check_array(array, self._where)
+        self.array = array
+        self.shape: tuple[int, ...] = tuple(int(n) for n in array.shape)
+        self.dtype = np.dtype(array.dtype)
+        self.ndim = len(self.shape)
+        self._token = uuid.uuid4().hex
+
+    def __dask_tokenize__(self) -> str:
+        return self._token
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        return _read_named(self.array, key, self._where)
+
+
+def whole_chunk_dask(array: zarr.Array) -> da.Array:
+    """``array`` as a dask array whose blocks are its zarr chunks, as ``da.from_zarr``
+    makes it, with read errors naming the chunk keys and the array's URL or folder.
+
+    Raises
+    ------
+    ReaderError
+        The array is not one of numbers, or names a codec outside the allow-list.
+    """
+    reads = _NamedReads(array)
+    return da.from_array(
+        reads,
+        chunks=tuple(int(c) for c in array.chunks),
+        name=f"from-zarr-{reads._token}",
+        asarray=False,
+        fancy=False,
+        meta=np.empty((0,) * reads.ndim, dtype=reads.dtype),
     )
 
 
@@ -446,4 +537,5 @@ __all__ = [
     "default_cache",
     "is_plane_chunked",
     "thin_dask",
+    "whole_chunk_dask",
 ]

@@ -12,17 +12,18 @@ with ``tiltseries_metadata.json``.
 
 from __future__ import annotations
 
-import json
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .download_tree import positive_number
 from .errors import ReaderError
 from .layers import LayerData, image_layer
 from .mrc import read_mrc
 from .ome_zarr import angstrom_factor, read_multiscale
-from .sources import is_url, name_of, read_bytes
+from .regular_files import read_bytes, read_json
+from .sources import is_url, name_of
 
 if TYPE_CHECKING:
     from ..portal.models import TiltSeries
@@ -112,7 +113,7 @@ def read_tiltseries(
     source = str(stack).rstrip("/")
     levels, file_spacing = _levels(source)
     local_meta = _local_metadata(source)
-    spacing = pixel_spacing or file_spacing or _float(local_meta.get("pixel_spacing"))
+    spacing = pixel_spacing or file_spacing or positive_number(local_meta.get("pixel_spacing"))
     if not spacing:
         warnings.warn(f"{source}: no pixel spacing known; opening in pixels", stacklevel=2)
         spacing = 1.0
@@ -254,15 +255,5 @@ def _local_metadata(source: str) -> dict[str, Any]:
     """``tiltseries_metadata.json`` beside a local stack ({} when absent or broken)."""
     if is_url(source):
         return {}
-    try:
-        doc = json.loads((Path(source).parent / METADATA_JSON).read_text())
-    except (OSError, ValueError):
-        return {}
+    doc = read_json(Path(source).parent / METADATA_JSON)
     return doc if isinstance(doc, dict) else {}
-
-
-def _float(value: Any) -> float | None:
-    try:
-        return float(value) if value is not None else None
-    except (TypeError, ValueError):
-        return None

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from .download_tree import (
+    positive_number,
     run_name_from_path,
     spacing_from_path,
     tomogram_id_from_path,
@@ -122,8 +123,7 @@ def read_tomogram(
 
 
 def _spacing_from(doc: Mapping[str, Any] | None) -> float | None:
-    value = (doc or {}).get("voxel_spacing")
-    return float(value) if isinstance(value, int | float) and value > 0 else None
+    return positive_number((doc or {}).get("voxel_spacing"))
 
 
 # Percentiles of the central plane that bound the contrast: a few outliers (gold

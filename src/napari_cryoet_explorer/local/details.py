@@ -20,7 +20,7 @@ from typing import Any
 
 from ..io.download_tree import spacing_from_path
 from ..io.folders import is_run_dir, spacing_dirs
-from ..io.sources import read_json
+from ..io.regular_files import files_in, folders_in, read_json
 from ..portal.models import Annotation, Dataset, Run, TiltSeries, Tomogram
 
 Node = dict[str, Any]
@@ -45,7 +45,7 @@ def annotation_metadata(folder: Path) -> dict[str, Any]:
     An annotation folder may hold other JSON files beside it (captions, for instance);
     the first JSON file is the fallback.
     """
-    docs = [read_doc(p) for p in sorted(folder.glob("*.json"))]
+    docs = [read_doc(p) for p in files_in(folder) if p.suffix == ".json"]
     return next((d for d in docs if "annotation_object" in d), docs[0] if docs else {})
 
 
@@ -178,18 +178,17 @@ def tiltseries_files(folder: Path) -> Node:
     """The stack and angle list files of a ``TiltSeries/<id>`` folder, as the API's
     ``httpsMrcFile``, ``httpsOmezarrDir`` and ``httpsAngleList`` (local paths)."""
     found: dict[str, Any] = {}
-    for key, pattern in (
-        ("httpsMrcFile", "*.mrc"),
-        ("httpsOmezarrDir", "*.zarr"),
-        ("httpsAngleList", "*.rawtlt"),
+    # Stacks and angle lists are regular files, stores folders: nothing else is offered.
+    files, stores = files_in(folder), folders_in(folder)
+    for key, candidates, suffix in (
+        ("httpsMrcFile", files, ".mrc"),
+        ("httpsOmezarrDir", stores, ".zarr"),
+        ("httpsAngleList", files, ".rawtlt"),
+        ("httpsAngleList", files, ".tlt"),
     ):
-        match = sorted(folder.glob(pattern))
-        if match:
+        match = [p for p in candidates if p.suffix == suffix]
+        if match and key not in found:
             found[key] = str(match[0])
-    if "httpsAngleList" not in found:
-        match = sorted(folder.glob("*.tlt"))
-        if match:
-            found["httpsAngleList"] = str(match[0])
     return found
 
 
@@ -206,8 +205,8 @@ def tiltseries_folders(run_dir: Path) -> list[Path]:
     """The run's ``TiltSeries/<id>`` folders with metadata or a stack, by name."""
     return [
         p
-        for p in sorted((run_dir / "TiltSeries").glob("*"))
-        if p.is_dir() and ((p / TILTSERIES_METADATA).is_file() or tiltseries_files(p))
+        for p in folders_in(run_dir / "TiltSeries")
+        if (p / TILTSERIES_METADATA).is_file() or tiltseries_files(p)
     ]
 
 

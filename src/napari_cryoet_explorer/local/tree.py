@@ -4,6 +4,8 @@ The widget browses a download the way it browses the portal: datasets, runs, vox
 spacings, tomograms and annotations, with ``https_*`` fields holding local paths (the
 readers take paths and URLs alike). Ids are the portal's where the folder names carry
 them (dataset ids, tomogram and annotation folder numbers) and positions otherwise.
+Folders are listed and metadata read with :mod:`..io.regular_files`: a FIFO, socket or
+device in a download is never opened.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 
 from ..io.download_tree import parse_annotation_name, spacing_from_path
 from ..io.folders import annotation_files, is_run_dir, run_dirs, spacing_dirs, tomograms
-from ..io.sources import read_json
+from ..io.regular_files import folders_in, read_json
 from ..portal.models import (
     Annotation,
     AnnotationFile,
@@ -131,7 +133,7 @@ class LocalSource:
     def _dataset_dirs(self) -> list[Path]:
         if is_run_dir(self.root) or run_dirs(self.root):
             return [self.root.parent if is_run_dir(self.root) else self.root]
-        return sorted(p for p in self.root.iterdir() if p.is_dir() and run_dirs(p))
+        return [p for p in folders_in(self.root) if run_dirs(p)]
 
     def datasets(self) -> list[Dataset]:
         """The datasets under the folder (one page: everything is local)."""
@@ -183,12 +185,7 @@ class LocalSource:
                         fields=freeze({"path": str(spacing_dir), "voxelSpacing": spacing}),
                     )
                 )
-            annotations = sum(
-                1
-                for s in spacing_dirs(run_dir)
-                for p in (s / "Annotations").glob("*")
-                if p.is_dir()
-            )
+            annotations = sum(len(folders_in(s / "Annotations")) for s in spacing_dirs(run_dir))
             meta = _json(run_dir / "run_metadata.json")
             out.append(
                 Run(
@@ -232,9 +229,7 @@ class LocalSource:
                 )
             )
         annotations = []
-        for folder_index, ann_dir in enumerate(sorted((folder / "Annotations").glob("*"))):
-            if not ann_dir.is_dir():
-                continue
+        for folder_index, ann_dir in enumerate(folders_in(folder / "Annotations")):
             meta = annotation_metadata(ann_dir)
             alignment = _alignment_id(meta.get("alignment_metadata_path"))
             shapes: dict[str, list[AnnotationFile]] = {}

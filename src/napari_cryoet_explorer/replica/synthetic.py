@@ -35,7 +35,7 @@ from .synthetic_scale import FIRST_DATASET_ID, portal_entities
 
 GROUND_TRUTH_JSON = "ground_truth.json"
 # Bump when the generated files change, so cached portals are regenerated.
-GENERATOR_VERSION = 6
+GENERATOR_VERSION = 7
 
 
 @dataclass
