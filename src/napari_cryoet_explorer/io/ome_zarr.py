@@ -9,8 +9,9 @@ docs/benchmarks.md). ``NAPARI_CRYOET_EXPLORER_PLANE_CHUNKS=0`` wraps them as
 read through the on-disk cache (:mod:`..downloads.cache`), so a tomogram viewed once
 reopens from disk, offline too.
 
-What a file says is checked before napari sees it: each level's metadata is read as
-JSON and its data type and codecs checked (:mod:`.codecs`) before zarr opens the array;
+What a file says is checked before napari sees it: each level's data type and codecs
+are checked (:mod:`.codecs`) on the metadata zarr parsed, before any chunk is decoded,
+and on the metadata file read as JSON when zarr cannot open the array;
 a local store reads regular files only (a FIFO in the folder would block for ever); a
 scale that is zero, negative, NaN or infinite, or a translation that is not finite, is
 corrected with a warning naming the file (napari would draw a negative scale mirrored
@@ -246,10 +247,11 @@ def read_multiscale(path: str | Path, *, cache: bool = True) -> Multiscale:
     level_paths: list[str] = []
     for dataset in ms.get("datasets") or []:
         level_path = dataset.get("path") if isinstance(dataset, Mapping) else None
-        _check_level_metadata(group, str(level_path), str(path))
         try:
             array = group[str(level_path)]
         except Exception as exc:  # KeyError locally, other errors over the network
+            # Metadata zarr would not open (an object dtype, a codec it refuses): say why.
+            _check_level_metadata(group, str(level_path), str(path))
             raise ReaderError(f"{path}: level {level_path!r} is missing ({exc})") from exc
         if not isinstance(array, zarr.Array):
             raise ReaderError(f"{path}: level {level_path!r} is a group, not an array")
@@ -269,7 +271,10 @@ def read_multiscale(path: str | Path, *, cache: bool = True) -> Multiscale:
 
 
 def _check_level_metadata(group: zarr.Group, level_path: str, source: str) -> None:
-    """Check a level's ``.zarray`` / ``zarr.json``, read as JSON, before zarr opens it.
+    """Check a level's ``.zarray`` / ``zarr.json``, read as JSON, when zarr could not
+    open it. An array zarr opened is checked on the metadata zarr parsed, before any
+    chunk is decoded (:func:`.codecs.check_array` in :mod:`.plane_chunks`): reading the
+    file a second time here would count as a cache hit on a first open.
 
     A missing file is left to zarr (the level is then reported missing).
 
