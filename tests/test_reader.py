@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import shutil
 import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import imageio.v3 as iio
 import npe2
@@ -191,6 +193,69 @@ def test_broken_file_raises_a_message_naming_it(tmp_path: Path) -> None:
     assert reader is not None
     with pytest.raises(ReaderError, match="cut.mrc"):
         reader(str(cut))
+
+
+def _copied_tomogram(portal: GeneratedPortal, tmp_path: Path) -> Path:
+    source = next(
+        (portal.root / RUN).glob("Reconstructions/VoxelSpacing10.000/Tomograms/100/*.zarr")
+    )
+    store = tmp_path / source.name
+    shutil.copytree(source, store)
+    return store
+
+
+def test_a_refused_file_in_a_viewer_is_a_notification_not_a_traceback(
+    make_napari_viewer: Callable[..., Any], tiny_portal: GeneratedPortal, tmp_path: Path
+) -> None:
+    """With a window open the message naming the file is shown, and nothing is added."""
+    store = _copied_tomogram(tiny_portal, tmp_path)
+    for level in ("0", "1", "2"):
+        meta = store / level / ".zarray"
+        meta.write_text(json.dumps({**json.loads(meta.read_text()), "dtype": "|O"}))
+    viewer = make_napari_viewer()
+    shown: list[str] = []
+    with patch("napari.utils.notifications.show_error", side_effect=shown.append):
+        viewer.open(store, plugin=PLUGIN)
+    assert len(viewer.layers) == 0
+    (message,) = shown
+    assert message.startswith(f"{store}/0/.zarray: data type '|O' is not numeric")
+
+
+def test_a_mirroring_scale_is_corrected_in_the_viewer(
+    make_napari_viewer: Callable[..., Any], tiny_portal: GeneratedPortal, tmp_path: Path
+) -> None:
+    store = _copied_tomogram(tiny_portal, tmp_path)
+    attrs = json.loads((store / ".zattrs").read_text())
+    for k, dataset in enumerate(attrs["multiscales"][0]["datasets"]):
+        dataset["coordinateTransformations"] = [
+            {"type": "scale", "scale": [10.0 * 2**k, -10.0 * 2**k, float("nan")]}
+        ]
+    (store / ".zattrs").write_text(json.dumps(attrs))
+    viewer = make_napari_viewer()
+    with pytest.warns(UserWarning, match=f"{store}: scales must be positive finite"):
+        viewer.open(store, plugin=PLUGIN)
+    (layer,) = viewer.layers
+    assert np.allclose(layer.scale, 10.0)  # not mirrored, no NaN
+    assert np.all(np.isfinite(layer.translate))
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        (".zattrs", "[1, 2]"),
+        (".zattrs", '{"multiscales": [{"axes": 5}]}'),
+        (".zattrs", '{"multiscales": [7], "ome": 3}'),
+        ("zarr.json", '{"zarr_format": 3, "attributes": {"ome": [1]}}'),
+        ("zarr.json", '"just a string"'),
+    ],
+)
+def test_any_json_in_a_stores_metadata_is_declined_not_raised(
+    tmp_path: Path, name: str, text: str
+) -> None:
+    store = tmp_path / "odd.zarr"
+    store.mkdir()
+    (store / name).write_text(text)
+    assert get_reader(str(store)) is None
 
 
 def test_declines_what_is_not_ours(tmp_path: Path, tiny_replica: ReplicaServer) -> None:

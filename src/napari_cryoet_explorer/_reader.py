@@ -55,7 +55,8 @@ def get_reader(path: Any) -> ReaderFunction | None:
         return None
     try:
         return _reader if _is_ours(single) else None
-    except (OSError, ValueError):
+    except Exception as exc:  # whatever a file holds, npe2 must be able to go on
+        log.debug("%s is not read here: %s", single, exc)
         return None
 
 
@@ -90,11 +91,21 @@ def _is_ome_zarr(source: str) -> bool:
             attrs = json.loads(read_bytes(f"{base}/{name}"))
         except (OSError, ValueError):
             continue
-        attrs = attrs.get("attributes", attrs) if name == "zarr.json" else attrs
-        multiscales = attrs.get("multiscales") or (attrs.get("ome") or {}).get("multiscales")
+        # Any JSON may sit there: whatever is not the expected objects and lists is not
+        # an OME-Zarr (and must not raise out of get_reader).
+        if name == "zarr.json" and isinstance(attrs, dict):
+            attrs = attrs.get("attributes", attrs)
+        attrs = attrs if isinstance(attrs, dict) else {}
+        ome = attrs.get("ome")
+        ome = ome if isinstance(ome, dict) else {}
+        multiscales = attrs.get("multiscales") or ome.get("multiscales")
         if not multiscales or not isinstance(multiscales, list):
             return False
-        axes = multiscales[0].get("axes") if isinstance(multiscales[0], dict) else None
+        if not isinstance(multiscales[0], dict):
+            return False
+        axes = multiscales[0].get("axes")
+        if axes is not None and not isinstance(axes, list):
+            return False
         names = [a.get("name") if isinstance(a, dict) else a for a in axes or []]
         # Ours are (z, y, x); other OME-Zarrs (channels, time) are left to other readers.
         return not names or sorted(str(n) for n in names) == ["x", "y", "z"]

@@ -105,3 +105,70 @@ def test_copy_of_portal_mrc_keeps_its_voxel_size(local_files: PortalFiles, tmp_p
     shutil.copy(local_files.tomogram(fmt="mrc"), copy)
     _, kwargs, _ = read_tomogram(copy)
     assert kwargs["scale"] == (10.0, 10.0, 10.0) and kwargs["name"] == "loose.mrc"
+
+
+# Header words (little-endian int32, as mrcfile writes them): byte offset, new value.
+BAD_HEADERS = {
+    "negative nx": ([(0, -10)], r"size -10 x 8 x 6 voxels"),
+    "2^21 voxels a side": ([(0, 2**21)], r"size 2097152 x 8 x 6 voxels"),
+    "2^21 voxels every side": ([(0, 2**21), (4, 2**21), (8, 2**21)], r"size 2097152 x"),
+    "zero nz": ([(8, 0)], r"size 10 x 8 x 0 voxels"),
+    "sides within limits, exabytes in all": (
+        [(0, 2**20), (4, 2**20), (8, 2**20)],
+        r"more than the .* read here",
+    ),
+    "negative nsymbt": ([(92, -5000)], r"extended header of -5000 bytes"),
+    "nsymbt beyond the file": ([(92, 2**31 - 1)], r"truncated \(2,944 of 2,147,486,591 bytes"),
+    "more planes than the file": ([(8, 600)], r"truncated \(2,944 of 193,024 bytes"),
+    "unknown mode": ([(12, 99)], r"bad MRC header: .*mode"),
+}
+
+
+def _broken(path: Path, words: list[tuple[int, int]]) -> Path:
+    raw = bytearray(_write(path, _volume()).read_bytes())
+    for offset, value in words:
+        raw[offset : offset + 4] = np.int32(value).astype("<i4").tobytes()
+    path.write_bytes(bytes(raw))
+    return path
+
+
+@pytest.mark.parametrize("case", list(BAD_HEADERS))
+@pytest.mark.parametrize("http", [False, True], ids=["local", "http"])
+def test_bad_headers_are_refused_before_anything_is_mapped(
+    tmp_path: Path,
+    serve_folder: Callable[..., ReplicaServer],
+    monkeypatch: pytest.MonkeyPatch,
+    case: str,
+    http: bool,
+) -> None:
+    words, expected = BAD_HEADERS[case]
+    path = _broken(tmp_path / "bad.mrc", words)
+    mapped: list[str] = []
+
+    def no_mapping(*args: object, **kwargs: object) -> None:
+        mapped.append(str(args[0]) if args else "?")
+        raise AssertionError("mapped a file whose header failed the checks")
+
+    monkeypatch.setattr(mrcfile, "mmap", no_mapping)
+    monkeypatch.setattr(np, "memmap", no_mapping)
+    source = str(path)
+    if http:
+        server = serve_folder(tmp_path)
+        source = f"{server.files_url}/bad.mrc"
+        server.clear_log()
+    with pytest.raises(ReaderError, match=expected) as info:
+        read_tomogram(source)
+    assert source in str(info.value) and not mapped
+    assert not isinstance(info.value.__cause__, OverflowError)
+    if http:  # the header and the size, no data
+        assert sum(r.bytes for r in server.records("file")) <= 1024 + 64
+
+
+def test_a_bad_header_through_the_reader_entry_point(tmp_path: Path) -> None:
+    from napari_cryoet_explorer._reader import get_reader
+
+    path = _broken(tmp_path / "huge.mrc", [(0, 2**21)])
+    reader = get_reader(str(path))
+    assert reader is not None
+    with pytest.raises(ReaderError, match=r"huge\.mrc: bad MRC header: size 2097152"):
+        reader(str(path))

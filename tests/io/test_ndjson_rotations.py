@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
 from test_ndjson import oriented, rotations
 
+from napari_cryoet_explorer._reader import get_reader
 from napari_cryoet_explorer.io.ndjson import parse_ndjson
 from napari_cryoet_explorer.io.rotations import ROTATION_TOLERANCE, improper
+from napari_cryoet_explorer.replica.server import ReplicaServer
 
 
 def _with_matrices(matrices: dict[int, np.ndarray], n: int = 20) -> tuple[bytes, np.ndarray]:
@@ -56,3 +60,37 @@ def test_improper_agrees_with_linear_algebra() -> None:
     assert np.array_equal(improper(mixed), expected)
     assert not improper(good).any() and improper(-good).all()
     assert improper(np.zeros((0, 3, 3))).shape == (0,)
+
+
+@pytest.mark.parametrize("where", ["local", "http"])
+def test_zero_scaled_and_reflected_matrices_are_named_and_drawn_as_given(
+    tmp_path: Path, serve_folder: Callable[..., ReplicaServer], where: str
+) -> None:
+    """The file's name and lines in one warning; the triads drawn from the matrices as
+    written (no axes for zeros, five times as long for 5 I, a mirrored x axis for det -1)."""
+    reflection = np.diag([-1.0, 1.0, 1.0])
+    raw, expected = _with_matrices({1: np.zeros((3, 3)), 3: 5 * np.eye(3), 6: reflection}, n=12)
+    folder = tmp_path / "VoxelSpacing10.000" / "Annotations" / "1"
+    folder.mkdir(parents=True)
+    (folder / "ribosome-1.0_orientedpoint.ndjson").write_bytes(raw)
+    source = str(folder / "ribosome-1.0_orientedpoint.ndjson")
+    if where == "http":
+        source = (
+            f"{serve_folder(tmp_path).files_url}/{Path(source).relative_to(tmp_path).as_posix()}"
+        )
+    reader = get_reader(source)
+    assert reader is not None
+    with pytest.warns(UserWarning, match="not proper rotations") as record:
+        (points, _, _), (vectors, vector_kwargs, kind) = reader(source)
+    (message,) = [str(r.message) for r in record if "not proper rotations" in str(r.message)]
+    assert message.startswith(f"{source}: 3 of 12 ") and message.endswith("line 2, 4, 7")
+    assert kind == "vectors" and len(points) == 12 and len(vectors) == 36
+    # Column j of particle i's matrix, in zyx, at the length of a proper particle's axes.
+    length = np.linalg.norm(vectors[0, 1])
+    drawn = vectors[:, 1].reshape(12, 3, 3)  # particle, axis, zyx
+    given = np.transpose(expected[:, ::-1, :], (0, 2, 1)) * length
+    np.testing.assert_allclose(drawn, given, rtol=1e-12, atol=1e-9)
+    assert not drawn[1].any()
+    np.testing.assert_allclose(np.linalg.norm(drawn[3], axis=1), 5 * length)
+    np.testing.assert_allclose(drawn[6, 0], [0.0, 0.0, -length], atol=1e-9)
+    assert vector_kwargs["features"]["particle"][3 * 6] == 6

@@ -21,7 +21,6 @@ and fail on the others).
 from __future__ import annotations
 
 import json
-import math
 import os
 import stat
 import warnings
@@ -41,11 +40,11 @@ from zarr.storage import FsspecStore, LocalStore
 from ..downloads.cached_store import cached_store
 from .codecs import check_array_metadata
 from .errors import NotOurs, ReaderError
+from .ngff_transforms import Vector, corrected, place
 from .plane_chunks import thin_dask, whole_chunk_dask
 from .regular_files import kind_of
 from .sources import is_url, storage_options
 
-Vector = tuple[float, ...]
 # NGFF units that portal-like files use, in Angstrom.
 _TO_ANGSTROM = {"angstrom": 1.0, "nanometer": 10.0, "micrometer": 1e4}
 
@@ -100,30 +99,6 @@ def _multiscales(attrs: Mapping[str, Any]) -> list[Any] | None:
     else:
         return None
     return found if isinstance(found, list) else []
-
-
-def _numbers(value: Any, ndim: int, what: str, where: str) -> Vector:
-    """A scale or translation as floats, one per axis; a value that is not a number
-    becomes NaN (corrected later with the other bad values)."""
-    if not isinstance(value, list | tuple) or len(value) != ndim:
-        raise ReaderError(f"{where}: {what} {value!r} does not give one number per axis ({ndim})")
-    return tuple(
-        float(v) if isinstance(v, int | float) and not isinstance(v, bool) else math.nan
-        for v in value
-    )
-
-
-def _transforms(entries: Any, ndim: int, where: str) -> tuple[Vector, Vector | None]:
-    scale: Vector = (1.0,) * ndim
-    translation = None
-    for t in entries if isinstance(entries, list) else []:
-        if not isinstance(t, Mapping):
-            continue
-        if t.get("type") == "scale" and "scale" in t:
-            scale = _numbers(t["scale"], ndim, "scale", where)
-        elif t.get("type") == "translation" and "translation" in t:
-            translation = _numbers(t["translation"], ndim, "translation", where)
-    return scale, translation
 
 
 class RegularFileStore(LocalStore):
@@ -220,7 +195,7 @@ def read_multiscale(path: str | Path, *, cache: bool = True) -> Multiscale:
     ``cache`` reads a URL through the on-disk cache (see :func:`open_group`).
 
     Scales that are not positive finite numbers, and translations that are not finite,
-    are corrected with a warning naming the file (see :func:`_corrected`).
+    are corrected with a warning naming the file (see :func:`.ngff_transforms.corrected`).
 
     Raises
     ------
@@ -236,16 +211,23 @@ def read_multiscale(path: str | Path, *, cache: bool = True) -> Multiscale:
     if multiscales is None:
         raise NotOurs(f"{path} is a zarr but not an OME-Zarr image (no 'multiscales')")
     if not multiscales or not isinstance(multiscales[0], Mapping):
-        raise ReaderError(f"{path}: 'multiscales' is empty")
+        raise ReaderError(f"{path}: 'multiscales' is empty or not a list of objects")
     ms = multiscales[0]
     raw_axes = ms.get("axes") or []
+    datasets = ms.get("datasets") or []
+    if not isinstance(raw_axes, list) or not isinstance(datasets, list):
+        raise ReaderError(f"{path}: 'axes' and 'datasets' of 'multiscales' must be lists")
     axes = tuple(str(a.get("name") if isinstance(a, Mapping) else a) for a in raw_axes)
-    units = tuple((a.get("unit") if isinstance(a, Mapping) else None) for a in raw_axes)
+    # A unit is a name; anything else in its place is no unit.
+    units = tuple(
+        a.get("unit") if isinstance(a, Mapping) and isinstance(a.get("unit"), str) else None
+        for a in raw_axes
+    )
     levels: list[da.Array] = []
     scales: list[Vector] = []
     translations: list[Vector | None] = []
     level_paths: list[str] = []
-    for dataset in ms.get("datasets") or []:
+    for dataset in datasets:
         level_path = dataset.get("path") if isinstance(dataset, Mapping) else None
         try:
             array = group[str(level_path)]
@@ -256,14 +238,14 @@ def read_multiscale(path: str | Path, *, cache: bool = True) -> Multiscale:
         if not isinstance(array, zarr.Array):
             raise ReaderError(f"{path}: level {level_path!r} is a group, not an array")
         levels.append(thin_dask(array) if _plane_chunks() else whole_chunk_dask(array))
-        scale, translation = _place(ms, dataset, array.ndim, f"{path}: level {level_path!r}")
+        scale, translation = place(ms, dataset, array.ndim, f"{path}: level {level_path!r}")
         scales.append(scale)
         translations.append(translation)
         level_paths.append(str(level_path))
     if not levels:
         raise ReaderError(f"{path}: 'multiscales' lists no datasets")
     shapes = [tuple(int(n) for n in level.shape) for level in levels]
-    scales, translations = _corrected(str(path), level_paths, shapes, scales, translations)
+    scales, translations = corrected(str(path), level_paths, shapes, scales, translations)
     if not axes:  # NGFF 0.1-0.3 had none: assume the trailing axes are z, y, x
         axes = ("t", "c", "z", "y", "x")[-levels[0].ndim :]
         units = (None,) * levels[0].ndim
@@ -299,89 +281,6 @@ def _check_level_metadata(group: zarr.Group, level_path: str, source: str) -> No
     except (ValueError, UnicodeDecodeError) as exc:
         raise ReaderError(f"{where} is not JSON ({exc})") from exc
     check_array_metadata(doc, where)
-
-
-def _place(
-    ms: Mapping[str, Any], dataset: Mapping[str, Any], ndim: int, where: str
-) -> tuple[Vector, Vector | None]:
-    """A level's scale and translation: its own transforms, then the multiscale-wide ones."""
-    scale, translation = _transforms(dataset.get("coordinateTransformations"), ndim, where)
-    outer_scale, outer_translation = _transforms(ms.get("coordinateTransformations"), ndim, where)
-    total_scale = tuple(s * o for s, o in zip(scale, outer_scale, strict=False))
-    if translation is None and outer_translation is None:
-        return total_scale, None
-    inner = translation or (0.0,) * ndim
-    outer = outer_translation or (0.0,) * ndim
-    total = tuple(t * o + u for t, o, u in zip(inner, outer_scale, outer, strict=False))
-    return total_scale, total
-
-
-def _good(value: float) -> bool:
-    return math.isfinite(value) and value > 0
-
-
-def _binning(shape: tuple[int, ...], other: tuple[int, ...], axis: int) -> float:
-    """How many voxels of ``shape`` one voxel of ``other`` spans along ``axis``: the
-    ratio of their sizes, rounded to a whole factor (levels are binned 2x, 4x...)."""
-    ratio = max(1, shape[axis]) / max(1, other[axis])
-    return float(round(ratio)) if ratio >= 1 else 1.0 / round(1.0 / ratio)
-
-
-def _corrected_scale(
-    level: int, axis: int, scales: list[Vector], shapes: list[tuple[int, ...]]
-) -> float:
-    """A stand-in for a bad scale: from a level whose scale on that axis is good, by
-    the ratio of the levels' sizes; else the median of the level's good axes (voxels
-    of tomograms are cubes); else 1 (voxel units: a known voxel spacing then applies)."""
-    for other in range(len(scales)):
-        if other != level and _good(scales[other][axis]):
-            return scales[other][axis] * _binning(shapes[other], shapes[level], axis)
-    good = [v for v in scales[level] if _good(v)]
-    return float(np.median(good)) if good else 1.0
-
-
-def _corrected(
-    source: str,
-    level_paths: list[str],
-    shapes: list[tuple[int, ...]],
-    scales: list[Vector],
-    translations: list[Vector | None],
-) -> tuple[list[Vector], list[Vector | None]]:
-    """Scales and translations napari can use, with one warning naming what changed.
-
-    A scale that is zero, negative (napari would draw the image mirrored), NaN or
-    infinite is replaced (:func:`_corrected_scale`); a translation that is NaN or
-    infinite becomes 0.
-    """
-    notes = []
-    # Finest first, each level corrected from the ones before it as corrected.
-    fixed_scales = list(scales)
-    for level, scale in enumerate(scales):
-        if all(_good(v) for v in scale):
-            continue
-        fixed = tuple(
-            v if _good(v) else _corrected_scale(level, axis, fixed_scales, shapes)
-            for axis, v in enumerate(scale)
-        )
-        notes.append(f"level {level_paths[level]!r} scale {list(scale)} -> {list(fixed)}")
-        fixed_scales[level] = fixed
-    fixed_translations: list[Vector | None] = []
-    for level, translation in enumerate(translations):
-        if translation is None or all(math.isfinite(v) for v in translation):
-            fixed_translations.append(translation)
-            continue
-        moved = tuple(v if math.isfinite(v) else 0.0 for v in translation)
-        notes.append(
-            f"level {level_paths[level]!r} translation {list(translation)} -> {list(moved)}"
-        )
-        fixed_translations.append(moved)
-    if notes:
-        warnings.warn(
-            f"{source}: scales must be positive finite numbers and translations finite; "
-            f"corrected {'; '.join(notes)}",
-            stacklevel=3,
-        )
-    return fixed_scales, fixed_translations
 
 
 def angstrom_factor(ms: Multiscale, voxel_spacing: float | None, source: str) -> float:
