@@ -11,7 +11,8 @@ from typing import Any
 
 from qtpy.QtCore import QPoint, Qt
 
-from napari_cryoet_explorer._qt.tree import (
+from napari_cryoet_explorer._qt.tree import PortalTree
+from napari_cryoet_explorer._qt.tree_columns import (
     ALIGNMENT,
     AUTHORS,
     COLUMNS,
@@ -30,10 +31,8 @@ from napari_cryoet_explorer._qt.tree import (
     SIZE,
     TITLE,
     TYPE,
-    PortalTree,
-    annotation_item,
-    dataset_item,
 )
+from napari_cryoet_explorer._qt.tree_items import annotation_item, dataset_item
 from napari_cryoet_explorer._qt.widget import ExplorerWidget
 from napari_cryoet_explorer.portal.models import Annotation, Dataset
 from napari_cryoet_explorer.portal.vocabulary import (

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from napari_cryoet_explorer._qt.tilt_angle import angle_text, text_overlay
-from napari_cryoet_explorer._qt.tree import COUNT, NAME, QUALITY, SIZE, TITLE, PortalTree
+from napari_cryoet_explorer._qt.tree import PortalTree
+from napari_cryoet_explorer._qt.tree_columns import COUNT, NAME, QUALITY, SIZE, TITLE
 from napari_cryoet_explorer._qt.widget import ExplorerWidget
 from napari_cryoet_explorer.portal.models import TiltSeries
 from napari_cryoet_explorer.portal.vocabulary import quality_label

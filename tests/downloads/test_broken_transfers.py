@@ -43,9 +43,6 @@ class CuttingServer(ThreadServer):
         await response.write_eof()
         return response
 
-    def url(self, name: str) -> str:
-        return f"http://127.0.0.1:{self.port}/{name}"
-
 
 @pytest.fixture
 def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[CuttingServer]:

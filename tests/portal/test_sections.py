@@ -12,8 +12,9 @@ from napari_cryoet_explorer.local.details import local_details
 from napari_cryoet_explorer.local.tree import LocalSource
 from napari_cryoet_explorer.portal.client import PortalClient
 from napari_cryoet_explorer.portal.details import fetch_deposition, fetch_details
+from napari_cryoet_explorer.portal.metadata_rows import Row, Section
 from napari_cryoet_explorer.portal.models import Annotation, Dataset, Run, Tomogram
-from napari_cryoet_explorer.portal.sections import Row, Section, kind_of, sections_for
+from napari_cryoet_explorer.portal.sections import kind_of, sections_for
 from napari_cryoet_explorer.replica.server import ReplicaServer
 from napari_cryoet_explorer.replica.synthetic import GeneratedPortal
 

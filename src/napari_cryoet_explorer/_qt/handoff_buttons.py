@@ -46,7 +46,9 @@ from ..portal.models import (
     VoxelSpacingContents,
 )
 from .download_dialog import DownloadDialog, default_folder
-from .tree import CONTENTS, AlignmentNode, PortalTree
+from .tree import PortalTree
+from .tree_columns import CONTENTS
+from .tree_items import AlignmentNode
 from .workers import Jobs
 
 if TYPE_CHECKING:

@@ -16,7 +16,8 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from ..portal.sections import Row, Section, all_fields_section
+from ..portal.metadata_rows import Row, Section
+from ..portal.sections import all_fields_section
 
 # Key photos are shown at most this tall, so the field list keeps its room.
 PHOTO_HEIGHT = 140

@@ -31,6 +31,7 @@ from ..opening import Step, openable_files, origin_note, plan
 from ..portal.client import PortalClient
 from ..portal.depositions import Deposition
 from ..portal.details import fetch_details, has_details
+from ..portal.errors import PortalCancelled
 from ..portal.facets import FacetValue
 from ..portal.filters import FilterError, Filters
 from ..portal.models import (
@@ -51,10 +52,11 @@ from .layer_queue import LayerQueue
 from .metadata_panel import MetadataPanel
 from .open_panel import OpenPanel
 from .paging import PagedChildren
+from .stalled import StalledServer
 from .tiltseries_open import TiltSeriesOpener
-from .tree import (
-    MORE,
-    PortalTree,
+from .tree import PortalTree
+from .tree_columns import MORE
+from .tree_items import (
     alignment_item,
     annotation_item,
     dataset_item,
@@ -196,6 +198,8 @@ class ExplorerWidget(QWidget):
         self.search_edit.setClearButtonEnabled(True)
         self.status = QLabel("")
         self.status.setWordWrap(True)
+        # "waiting for <server> … Cancel" while a portal call goes unanswered.
+        self.stalled = StalledServer(lambda: self.url)
         self.filter_panel = FilterPanel()
         self.filters = Filters()
         self._facets_asked = 0  # answers to older facet requests are dropped
@@ -236,6 +240,7 @@ class ExplorerWidget(QWidget):
         layout.addWidget(splitter)
         layout.addWidget(self.handoffs)
         layout.addWidget(self.status)
+        layout.addWidget(self.stalled)
 
         self.connect_button.clicked.connect(self.connect_to_portal)
         self.url_edit.returnPressed.connect(self.connect_to_portal)
@@ -499,7 +504,8 @@ class ExplorerWidget(QWidget):
         message = str(exc) or type(exc).__name__
         PortalTree.show_error(item, message, self.tree)
         self.set_status(message)
-        _notify_error(message)
+        if not isinstance(exc, PortalCancelled):  # the user's own doing: no pop-up
+            _notify_error(message)
 
     # -- selection and metadata -----------------------------------------------------
 
@@ -819,6 +825,7 @@ class ExplorerWidget(QWidget):
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt's name
         self.jobs.cancel_all()
+        self.stalled.stop()
         self.handoffs.stop()  # downloads under way stop; complete files stay
         if self._open_queue is not None:  # layers read but not added stay out
             self._open_queue.discard()

@@ -9,6 +9,7 @@ from zarr.abc.store import ByteRequest, Store
 from zarr.core.buffer import Buffer, BufferPrototype
 from zarr.storage import WrapperStore
 
+from .bounded import bounded_store
 from .cache import DiskCache, SourceUnavailable, cache_for, count_read, unavailable
 
 
@@ -89,7 +90,9 @@ class CachedStore(WrapperStore[Store]):
 
 def cached_store(store: Store, url: str, cache: bool = True) -> Store:
     """``store`` reading through the default cache, or ``store`` itself when the URL is
-    local or the cache is off."""
+    local or the cache is off; over http(s), on a filesystem whose reads are bounded in
+    time, size and rate (:func:`.bounded.bounded_store`)."""
+    store = bounded_store(store)
     disk = cache_for(url, cache)
     return store if disk is None else CachedStore(store, url=url, cache=disk)
 

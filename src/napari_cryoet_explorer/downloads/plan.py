@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from ..io.sources import filesystem
+from ..limits import NetworkTimeout, TooLarge
 from ..portal.client import PortalClient
 from ..portal.errors import PortalNotFoundError
 from ..portal.schema import checked
@@ -191,11 +192,12 @@ def _list_zarr(layout: _Layout, url: str) -> list[Item]:
 
 def _retrying(call: Callable[[], T]) -> T:
     """``call()``, tried again after a short wait when the server fails (a busy server
-    answers 503 now and then); a missing file (FileNotFoundError) is an answer."""
+    answers 503 now and then); a missing file (FileNotFoundError) is an answer, and a
+    body over its cap or a server that did not answer in time is not asked again."""
     for attempt in range(PLAN_ATTEMPTS):
         try:
             return call()
-        except (FileNotFoundError, PermissionError):
+        except (FileNotFoundError, PermissionError, TooLarge, NetworkTimeout):
             raise
         except Exception:
             if attempt + 1 == PLAN_ATTEMPTS:

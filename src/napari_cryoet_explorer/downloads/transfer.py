@@ -5,7 +5,13 @@ bytes the server announced have all arrived, so a cancelled or failed download l
 only complete files; a second run skips the files that are there and fetches the rest.
 Transient failures (connection resets, 429, 5xx) are retried with backoff and jitter.
 Every transfer goes through fsspec's ``get_file``: one GET a file (S3 objects over
-50 MiB in ranged parts at once, as s3fs does).
+50 MiB in ranged parts at once, as s3fs does), streamed to disk.
+
+Bounds (:mod:`..limits`): connect and read timeouts on every request; a body slower than
+the rate floor over a read timeout's span is abandoned; a body larger than its listed
+size, or than ``max_file_bytes`` when no size was announced, is stopped. A file whose
+server timed out is tried ``TIMEOUT_ATTEMPTS`` times, not ``ATTEMPTS``; one too large is
+not tried again.
 """
 
 from __future__ import annotations
@@ -25,12 +31,16 @@ import aiohttp
 from fsspec.callbacks import Callback
 
 from ..io.sources import filesystem
+from ..limits import Limits, LowSpeed, NetworkTimeout, TooLarge, TooSlow, rate, variable
+from .bounded import timed_out
 from .plan import Item
 
 PART_SUFFIX = ".part"
 # Beside a zarr store whose download began and did not complete (see ``download``).
 INCOMPLETE_SUFFIX = ".incomplete"
 ATTEMPTS = 6
+# A server that timed out once is unlikely to answer a moment later: one more try.
+TIMEOUT_ATTEMPTS = 2
 BACKOFF_S = 0.25
 PROGRESS_S = 0.25  # how often progress is told while large files arrive
 
@@ -93,7 +103,9 @@ class Report:
 
 def _transient(exc: BaseException) -> bool:
     """Worth another try: a body cut short or a dropped connection (whatever status
-    aiohttp gives it), 429, 5xx, a timeout."""
+    aiohttp gives it), 429, 5xx, a timeout; not a body over its cap."""
+    if isinstance(exc, TooLarge):
+        return False
     if isinstance(exc, aiohttp.ClientPayloadError | aiohttp.ClientConnectionError):
         return True
     cause = exc.__cause__ or exc.__context__
@@ -109,17 +121,65 @@ def _transient(exc: BaseException) -> bool:
     )
 
 
-class _Watch(Callback):
-    """Notes the size the server announced and the bytes written (``value``), and
-    stops a transfer under way when the download is cancelled."""
+def _timeout(exc: BaseException) -> bool:
+    """Whether ``exc`` is (or wraps) a timeout or a trickle."""
+    while exc is not None:
+        if isinstance(exc, TimeoutError | NetworkTimeout):
+            return True
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return False
 
-    def __init__(self, cancel: threading.Event) -> None:
+
+class _Watch(Callback):
+    """Notes the size the server announced and the bytes written (``value``); stops a
+    transfer under way when the download is cancelled, when the body grows past the
+    size expected of it, or when it arrives slower than the rate floor.
+
+    Parameters
+    ----------
+    cancel : threading.Event
+        Set when the download is cancelled.
+    limits : Limits, optional
+        Rate floor and cap (default: from the environment).
+    listed : int, optional
+        The file's size in the listing.
+    """
+
+    def __init__(
+        self, cancel: threading.Event, limits: Limits | None = None, listed: int | None = None
+    ) -> None:
         super().__init__()
         self.cancel = cancel
+        self.limits = limits or Limits.from_env()
+        self.listed = listed
+        self._slow: LowSpeed | None = None
 
     def call(self, *args: Any, **kwargs: Any) -> None:
         if self.cancel.is_set():
             raise Cancelled()
+        expected = self.size if isinstance(self.size, int) else self.listed
+        if expected is not None and self.value > expected:
+            raise SizeChanged(f"size mismatch, more than the {expected} bytes expected arrived")
+        if expected is None and self.value > self.limits.max_file_bytes:
+            raise TooLarge(
+                f"no size announced and more than {self.limits.max_file_bytes} bytes arrived "
+                f"({variable('max_file_bytes')}); stopped",
+                received=self.value,
+            )
+        if self._slow is None:  # measured from the answer's start, not the request's
+            self._slow = LowSpeed(self.limits.min_rate, self.limits.read_s)
+        too_slow = self._slow.update(self.value)
+        if too_slow is not None:
+            raise TooSlow(
+                f"arriving at {rate(too_slow)}, below the floor of "
+                f"{rate(self.limits.min_rate)} ({variable('min_rate')}); stopped"
+            )
+
+
+def _retry(exc: BaseException, attempt: int) -> bool:
+    """Whether attempt ``attempt`` (0-based) that failed with ``exc`` is tried again."""
+    attempts = TIMEOUT_ATTEMPTS if _timeout(exc) else ATTEMPTS
+    return attempt + 1 < attempts and _transient(exc)
 
 
 def store_of(path: str) -> str | None:
@@ -151,6 +211,10 @@ def _fetch_one(item: Item, target: Path, cancel: threading.Event, watch: _Watch)
             raise OSError(
                 f"size mismatch, the body ended before the {watch.size} bytes announced ({exc})"
             ) from exc
+        except NetworkTimeout:
+            raise
+        except TimeoutError as exc:  # aiohttp's (or botocore's) connect or read timeout
+            raise NetworkTimeout(timed_out(item.url, watch.limits, None)) from exc
         written = part.stat().st_size
         if isinstance(watch.size, int) and watch.size != written:
             raise OSError(f"size mismatch, {written} bytes arrived of the {watch.size} announced")
@@ -224,8 +288,9 @@ def download(
             with lock:
                 report.skipped += 1
             return
+        limits = Limits.from_env()
         for attempt in range(ATTEMPTS):
-            watch = _Watch(stop)
+            watch = _Watch(stop, limits, item.size)
             with lock:
                 under_way[item.path] = watch
             try:
@@ -248,14 +313,14 @@ def download(
                         disk_full.append(full)
                     stop.set()  # the other files stop too (they end as Cancelled)
                     raise full from None
-                if attempt + 1 < ATTEMPTS and _transient(exc) and not stop.is_set():
+                if _retry(exc, attempt) and not stop.is_set():
                     time.sleep(BACKOFF_S * 2**attempt * (0.5 + random.random()))
                     continue
                 with lock:
                     report.failed.append((item, f"{item.url}: {exc}"))
                 return
             except Exception as exc:
-                if attempt + 1 < ATTEMPTS and _transient(exc) and not stop.is_set():
+                if _retry(exc, attempt) and not stop.is_set():
                     time.sleep(BACKOFF_S * 2**attempt * (0.5 + random.random()))
                     continue
                 with lock:

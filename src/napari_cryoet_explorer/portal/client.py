@@ -7,16 +7,18 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
+from ..limits import Limits
 from . import depositions, facets, parse, queries, resolve, search
 from .depositions import Deposition
 from .errors import PortalNotFoundError, PortalResponseError
 from .facets import FacetValue
-from .filters import Filters, dataset_where
+from .filters import Filters
 from .models import Dataset, Page, Run, SearchResult, VoxelSpacing, VoxelSpacingContents
 from .resolve import Resolved
 from .schema import default_url
 from .search import SearchHits
 from .transport import RetryPolicy, Transport
+from .where import dataset_where
 
 T = TypeVar("T")
 
@@ -39,10 +41,13 @@ class PortalClient:
         GraphQL endpoint; defaults to the public portal.
     page_size : int
         Datasets or runs per request.
-    timeout_s : float
-        Read timeout of one request.
+    timeout_s : float, optional
+        Total timeout of one request (default ``Limits.request_s``, from the environment).
     retry : RetryPolicy, optional
-        Retry behaviour for 429/502/503/504, resets, timeouts and refused connections.
+        Retry behaviour for 429/502/503/504, resets, timeouts and refused connections;
+        retries also end when the call's deadline (``Limits.deadline_s``) is spent.
+    limits : Limits, optional
+        Timeouts, deadline and answer cap (default: from the environment).
 
     Raises
     ------
@@ -55,14 +60,15 @@ class PortalClient:
         url: str | None = None,
         *,
         page_size: int = DEFAULT_PAGE_SIZE,
-        timeout_s: float = 60.0,
+        timeout_s: float | None = None,
         retry: RetryPolicy | None = None,
+        limits: Limits | None = None,
     ) -> None:
         if page_size < 1:
             raise ValueError(f"page_size must be positive, got {page_size}")
         self.url = url or default_url()
         self.page_size = page_size
-        self.transport = Transport(self.url, timeout_s=timeout_s, retry=retry)
+        self.transport = Transport(self.url, timeout_s=timeout_s, retry=retry, limits=limits)
 
     def close(self) -> None:
         """Release the HTTP session."""
@@ -416,7 +422,7 @@ def thread_client(url: str | None = None, **options: Any) -> PortalClient:
     """This thread's client for ``url``, created on first use and kept for reuse.
 
     The HTTP transport is not thread-safe; worker threads call this instead of
-    sharing one client. ``options`` (``page_size``, ``timeout_s``, ``retry``) apply
+    sharing one client. ``options`` (``page_size``, ``timeout_s``, ``retry``, ``limits``) apply
     when the client is created.
     """
     clients: dict[str, PortalClient] | None = getattr(_local, "clients", None)

@@ -45,3 +45,26 @@ class PortalResponseError(PortalError):
 
 class PortalNotFoundError(PortalError):
     """The portal has no such dataset, run or voxel spacing."""
+
+
+class PortalTimeoutError(PortalConnectionError):
+    """The server did not answer, or not whole, within the time allowed (a request's
+    timeout, or the call's deadline across its retries); says which limit to raise."""
+
+
+class PortalTooLargeError(PortalResponseError):
+    """The answer is larger than the cap on GraphQL answers; reading stopped at the cap.
+
+    Attributes
+    ----------
+    received : int
+        Bytes read before stopping (0 when the announced size was refused).
+    """
+
+    def __init__(self, message: str, *, url: str | None = None, received: int = 0) -> None:
+        super().__init__(message, url=url)
+        self.received = received
+
+
+class PortalCancelled(PortalError):
+    """The call was cancelled while it waited for the server (see ``Call.cancel``)."""

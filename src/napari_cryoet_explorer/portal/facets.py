@@ -5,7 +5,7 @@ facet's own, so its other values stay visible with what choosing them would give
 
 Each facet is counted from the row that holds its value (an annotation for objects, a
 tilt series for cameras...), with the filters rooted at that row
-(:func:`~.filters.where_for`), so the same-run and same-row rules hold in the counts
+(:func:`~.where.where_for`), so the same-run and same-row rules hold in the counts
 as they do in the listing. The rows are grouped by value and dataset id, and the
 datasets of each value counted here. All facets are aliased aggregates of one request.
 """
@@ -17,9 +17,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .filters import Filters, Root, Where, conditions, where_for
+from .filters import Filters
 from .resolve import Resolved
 from .schema import checked
+from .where import Root, Where, conditions, where_for
 
 Path = tuple[str, ...]
 

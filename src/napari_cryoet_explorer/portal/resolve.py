@@ -16,11 +16,12 @@ from types import MappingProxyType
 from typing import Any
 
 from . import parse
-from .filters import Filters, Where, conditions, like_within, run_where, where_for
+from .filters import Filters
 from .models import Run
 from .queries import COUNT, run_fragment
 from .schema import checked
 from .search import TEXT_FIELDS, dataset_id_in, fill
+from .where import Where, conditions, like_within, run_where, where_for
 
 # Alias -> where clause on Dataset holding a deposition's data; ``$deps`` its ids.
 DEPOSITION_FIELDS: dict[str, Where] = {

@@ -15,10 +15,10 @@ from types import MappingProxyType
 from typing import Any
 
 from . import parse
-from .filters import like_within
 from .models import Run
 from .queries import COUNT, run_fragment
 from .schema import checked
+from .where import like_within
 
 # Alias -> where clause on Dataset (``"$text"`` stands for the ILIKE pattern). The
 # alias names what matched, as reported in ``SearchResult.matched_by``.

@@ -1,42 +1,62 @@
-"""HTTP transport for GraphQL: one ``requests`` session, retries with backoff.
+"""HTTP transport for GraphQL: timeouts, a cap on answers, bounded retries.
 
-Not thread-safe: give each worker thread its own :class:`Transport` (or client).
+Every request has connect, read and total timeouts (aiohttp's ``ClientTimeout``); the
+answer is read as it streams and abandoned past ``max_answer_bytes``; retries with
+backoff stop after ``RetryPolicy.attempts`` tries or when the call's deadline is spent,
+whichever comes first (limits in :mod:`napari_cryoet_explorer.limits`).
+
+Requests run on fsspec's background event loop while the calling thread waits, so a
+call in flight can be cancelled from another thread: ``limits.calls_in_flight`` lists
+them (the widget shows one that waits too long as a stalled server, with Cancel).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import random
 import socket
+import ssl
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+import weakref
+from collections.abc import Coroutine, Iterator, Mapping
+from concurrent.futures import CancelledError
+from dataclasses import dataclass, replace
+from functools import cache
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
-import requests
-from urllib3.exceptions import NameResolutionError, ProtocolError
+import aiohttp
+from fsspec.asyn import get_loop
 
+from ..limits import Call, Limits, megabytes, seconds, variable
 from .errors import (
+    PortalCancelled,
     PortalConnectionError,
+    PortalError,
     PortalHTTPError,
     PortalResponseError,
+    PortalTimeoutError,
+    PortalTooLargeError,
     PortalURLError,
 )
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
 # Answers of an overloaded portal or its gateway: worth another try.
 RETRY_STATUS = frozenset({429, 502, 503, 504})
 # A server that is up but has nothing at this path: the URL is wrong.
 WRONG_PATH_STATUS = frozenset({404, 405})
 USER_AGENT = "napari-cryoet-explorer"
+# Bytes taken from the stream at a time: the cap is overshot by at most this much.
+READ_CHUNK = 64 * 1024
 
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How often and how patiently to retry.
+    """How often and how patiently to retry (the call's deadline bounds it in time).
 
     Parameters
     ----------
@@ -69,6 +89,17 @@ class RetryPolicy:
         return base * random.uniform(0.5, 1.0)
 
 
+@cache
+def _ssl_context() -> ssl.SSLContext:
+    """Verify with certifi's authorities where installed, as ``requests`` does (some
+    Python builds have no system store)."""
+    try:
+        import certifi
+    except ImportError:  # pragma: no cover - certifi comes with requests
+        return ssl.create_default_context()
+    return ssl.create_default_context(cafile=certifi.where())
+
+
 class Transport:
     """Posts GraphQL documents to one URL.
 
@@ -76,12 +107,14 @@ class Transport:
     ----------
     url : str
         The GraphQL endpoint (``http`` or ``https``).
-    timeout_s : float
-        Read timeout of one request.
-    connect_timeout_s : float
-        Timeout to open a connection.
+    timeout_s : float, optional
+        Total timeout of one request (default ``Limits.request_s``).
+    connect_timeout_s : float, optional
+        Timeout to open a connection (default ``Limits.connect_s``).
     retry : RetryPolicy, optional
         Retry behaviour on 429/502/503/504, resets, timeouts and connection failures.
+    limits : Limits, optional
+        Timeouts, deadline and answer cap (default: from the environment).
 
     Raises
     ------
@@ -93,23 +126,37 @@ class Transport:
         self,
         url: str,
         *,
-        timeout_s: float = 60.0,
-        connect_timeout_s: float = 10.0,
+        timeout_s: float | None = None,
+        connect_timeout_s: float | None = None,
         retry: RetryPolicy | None = None,
+        limits: Limits | None = None,
     ) -> None:
         check_url(url)
+        chosen = limits or Limits.from_env()
+        if timeout_s is not None:
+            chosen = replace(chosen, request_s=timeout_s)
+        if connect_timeout_s is not None:
+            chosen = replace(chosen, connect_s=connect_timeout_s)
         self.url = url
-        self.timeout_s = timeout_s
-        self.connect_timeout_s = connect_timeout_s
+        self.limits = chosen
         self.retry = retry or RetryPolicy()
         self.requests_sent = 0
         self.retries = 0
-        self._session = requests.Session()
-        self._session.headers["User-Agent"] = USER_AGENT
+        self._loop = get_loop()
+        self._sessions: list[aiohttp.ClientSession] = []
+        # An unclosed transport (a thread's kept client) still closes its session, without
+        # waiting: the collector may run this on the event loop's own thread.
+        self._closer = weakref.finalize(self, _close_sessions, self._loop, self._sessions, False)
+
+    @property
+    def timeout_s(self) -> float:
+        """Total timeout of one request."""
+        return self.limits.request_s
 
     def close(self) -> None:
         """Close the HTTP session."""
-        self._session.close()
+        if self._closer.detach() is not None:
+            _close_sessions(self._loop, self._sessions, True)
 
     def execute(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """Send one GraphQL request and return its ``data``.
@@ -118,70 +165,151 @@ class Transport:
         ------
         PortalURLError
             The server has no GraphQL endpoint at this URL (404, 405).
+        PortalTimeoutError
+            No whole answer within the timeouts, after retries within the deadline.
         PortalConnectionError
             The host cannot be reached, after retries.
         PortalHTTPError
             An HTTP error status, after retries for the transient ones.
+        PortalTooLargeError
+            The answer is larger than ``Limits.max_answer_bytes``.
         PortalResponseError
             The body is not JSON, carries GraphQL errors, or has no data.
+        PortalCancelled
+            The call was cancelled (:meth:`Call.cancel`).
         """
         payload: dict[str, Any] = {"query": query, "variables": variables or {}}
+        with Call(self.url) as call:
+            return self._execute(payload, call)
+
+    def _execute(self, payload: dict[str, Any], call: Call) -> dict[str, Any]:
+        deadline = call.started + self.limits.deadline_s
         retry = 0
         while True:
             self.requests_sent += 1
+            budget = min(self.limits.request_s, max(0.0, deadline - time.monotonic()))
             try:
-                response = self._session.post(
-                    self.url, json=payload, timeout=(self.connect_timeout_s, self.timeout_s)
-                )
-            except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema) as exc:
+                status, headers, body = self._run(self._post(payload, budget), call)
+            except PortalError:
+                raise
+            except aiohttp.InvalidURL as exc:
                 raise PortalURLError(f"not a usable URL: {self.url} ({exc})", url=self.url) from exc
-            except requests.RequestException as exc:
+            except Exception as exc:
                 reason, fatal = _classify(exc)
                 limit = self.retry.connect_attempts if fatal else self.retry.attempts
-                if retry + 1 >= limit:
+                if retry + 1 >= limit or not self._wait(retry, reason, None, deadline, call):
+                    if reason == "timed out":
+                        message = self._timed_out(retry + 1, call)
+                        raise PortalTimeoutError(message, url=self.url) from exc
                     raise PortalConnectionError(
                         f"cannot reach {self.url}: {reason}", url=self.url
                     ) from exc
-                self._wait(retry, reason, None)
                 retry += 1
                 continue
-            if response.status_code in RETRY_STATUS and retry + 1 < self.retry.attempts:
-                self._wait(retry, f"HTTP {response.status_code}", response)
+            if (
+                status in RETRY_STATUS
+                and retry + 1 < self.retry.attempts
+                and self._wait(retry, f"HTTP {status}", headers, deadline, call)
+            ):
                 retry += 1
                 continue
-            return self._data(response)
+            return self._data(status, headers, body)
 
-    def _wait(self, retry: int, why: str, response: requests.Response | None) -> None:
+    def _run(self, work: Coroutine[Any, Any, T], call: Call) -> T:
+        """Run ``work`` on the event loop and wait for it, unless ``call`` is cancelled."""
+        future = asyncio.run_coroutine_threadsafe(work, self._loop)
+        call.attach(future)
+        try:
+            return future.result()
+        except CancelledError:
+            raise PortalCancelled(f"stopped waiting for {self.url}", url=self.url) from None
+        finally:
+            call.attach(None)
+
+    async def _post(
+        self, payload: dict[str, Any], total_s: float
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        if not self._sessions or self._sessions[0].closed:
+            connector = aiohttp.TCPConnector(ssl=_ssl_context())
+            self._sessions[:] = [
+                aiohttp.ClientSession(
+                    connector=connector, headers={"User-Agent": USER_AGENT}, trust_env=True
+                )
+            ]
+        cap = self.limits.max_answer_bytes
+        timeout = self.limits.timeout(total_s)
+        async with self._sessions[0].post(self.url, json=payload, timeout=timeout) as response:
+            announced = response.content_length
+            if announced is not None and announced > cap:
+                raise self._too_large(0, f"announces {announced} bytes")
+            body = bytearray()
+            async for chunk in response.content.iter_chunked(READ_CHUNK):
+                body += chunk
+                if len(body) > cap:
+                    raise self._too_large(len(body), f"sent more than {len(body)} bytes")
+            return response.status, response.headers.copy(), bytes(body)
+
+    def _too_large(self, received: int, what: str) -> PortalTooLargeError:
+        return PortalTooLargeError(
+            f"the answer of {self.url} {what}, more than the cap of "
+            f"{megabytes(self.limits.max_answer_bytes)} ({variable('max_answer_bytes')}); "
+            "reading stopped",
+            url=self.url,
+            received=received,
+        )
+
+    def _timed_out(self, attempts: int, call: Call) -> str:
+        return (
+            f"{self.url} did not answer in time: {attempts} attempts in "
+            f"{seconds(call.waited_s)} (a request may take {seconds(self.limits.request_s)}, "
+            f"{variable('request_s')}; a call with its retries "
+            f"{seconds(self.limits.deadline_s)}, {variable('deadline_s')})"
+        )
+
+    def _wait(
+        self,
+        retry: int,
+        why: str,
+        headers: Mapping[str, str] | None,
+        deadline: float,
+        call: Call,
+    ) -> bool:
+        """Wait before retry ``retry + 1``; False when that would pass the deadline."""
         delay = self.retry.delay(retry)
-        hint = _retry_after(response)
+        hint = _retry_after(headers)
         if hint is not None:
             delay = min(max(delay, hint), self.retry.max_backoff_s)
+        # A retry needs time to be answered too: do not start one that cannot finish.
+        if time.monotonic() + delay >= deadline:
+            return False
         self.retries += 1
+        call.note = f"retry {retry + 1} after {why}"
         logger.info("%s from %s; retry %d in %.2f s", why, self.url, retry + 1, delay)
-        time.sleep(delay)
+        if call.sleep(delay):
+            raise PortalCancelled(f"stopped waiting for {self.url}", url=self.url)
+        return True
 
-    def _data(self, response: requests.Response) -> dict[str, Any]:
-        status = response.status_code
+    def _data(self, status: int, headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
         if status in WRONG_PATH_STATUS:
             raise PortalURLError(
                 f"{self.url} is not a GraphQL endpoint (HTTP {status})", url=self.url, status=status
             )
         try:
-            body = response.json()
-        except (json.JSONDecodeError, ValueError):
+            answer = json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
             if status >= 400:
                 raise PortalHTTPError(
                     f"{self.url} answered HTTP {status}", url=self.url, status=status
                 ) from None
-            kind = response.headers.get("Content-Type", "no content type")
+            kind = headers.get("Content-Type", "no content type")
             raise PortalResponseError(
                 f"{self.url} did not answer JSON (HTTP {status}, {kind})", url=self.url
             ) from None
-        if not isinstance(body, dict):
+        if not isinstance(answer, dict):
             raise PortalResponseError(
                 f"{self.url} answered JSON that is not a GraphQL response", url=self.url
             )
-        errors = body.get("errors")
+        errors = answer.get("errors")
         if errors:
             first = errors[0]
             message = first.get("message", first) if isinstance(first, dict) else first
@@ -190,10 +318,25 @@ class Transport:
             )
         if status >= 400:
             raise PortalHTTPError(f"{self.url} answered HTTP {status}", url=self.url, status=status)
-        data = body.get("data")
+        data = answer.get("data")
         if not isinstance(data, dict):
             raise PortalResponseError(f"{self.url} answered without data", url=self.url)
         return data
+
+
+def _close_sessions(
+    loop: asyncio.AbstractEventLoop, sessions: list[aiohttp.ClientSession], wait: bool
+) -> None:
+    for session in sessions:
+        if session.closed or not loop.is_running():
+            continue
+        try:
+            closing = asyncio.run_coroutine_threadsafe(session.close(), loop)
+            if wait:
+                closing.result(5)
+        except Exception as exc:  # closing is best effort: the process may be ending
+            logger.debug("closing a GraphQL session failed: %s", exc)
+    sessions.clear()
 
 
 def check_url(url: str) -> None:
@@ -208,7 +351,7 @@ def check_url(url: str) -> None:
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:
-    """``exc`` and what it wraps (requests and urllib3 nest the socket error deeply)."""
+    """``exc`` and what it wraps (aiohttp keeps the socket error in its arguments)."""
     seen: set[int] = set()
     stack: list[BaseException | None] = [exc]
     while stack:
@@ -217,7 +360,7 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
             continue
         seen.add(id(item))
         yield item
-        stack.extend([item.__cause__, item.__context__, getattr(item, "reason", None)])
+        stack.extend([item.__cause__, item.__context__])
         stack.extend(a for a in item.args if isinstance(a, BaseException))
 
 
@@ -226,13 +369,17 @@ def _classify(exc: BaseException) -> tuple[str, bool]:
     causes = list(_causes(exc))
     if any(isinstance(c, ConnectionRefusedError) for c in causes):
         return "connection refused", True
-    if any(isinstance(c, NameResolutionError | socket.gaierror) for c in causes):
+    if any(isinstance(c, aiohttp.ClientConnectorDNSError | socket.gaierror) for c in causes):
         return "host name does not resolve", True
-    if any(isinstance(c, requests.Timeout | TimeoutError | socket.timeout) for c in causes):
+    if any(isinstance(c, TimeoutError) for c in causes):
         return "timed out", False
     if any(
         isinstance(
-            c, ConnectionResetError | ProtocolError | requests.exceptions.ChunkedEncodingError
+            c,
+            ConnectionResetError
+            | aiohttp.ServerDisconnectedError
+            | aiohttp.ClientPayloadError
+            | aiohttp.ClientOSError,
         )
         for c in causes
     ):
@@ -241,11 +388,9 @@ def _classify(exc: BaseException) -> tuple[str, bool]:
     return text, False
 
 
-def _retry_after(response: requests.Response | None) -> float | None:
+def _retry_after(headers: Mapping[str, str] | None) -> float | None:
     """The server's ``Retry-After`` in seconds, when it gives one as a number."""
-    if response is None:
-        return None
-    value = response.headers.get("Retry-After")
+    value = None if headers is None else headers.get("Retry-After")
     try:
         return max(0.0, float(value)) if value is not None else None
     except ValueError:

@@ -7,7 +7,7 @@ from typing import Any
 
 from .schema_model import ToMany, ToOne
 from .store import FILES_PLACEHOLDER, Row, Store
-from .synthetic_entities import S3_BUCKET
+from .synthetic_paths import S3_BUCKET
 
 Getter = Callable[[Row], Any]
 

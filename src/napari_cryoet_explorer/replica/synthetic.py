@@ -24,12 +24,15 @@ from typing import Any
 import numpy as np
 import orjson
 
-from . import synthetic_entities as ent
+from . import synthetic_datasets as datasets
 from . import synthetic_metadata as meta
+from . import synthetic_people as people
 from .store import PORTAL_JSON, Row
+from .synthetic_depositions import Depositions
 from .synthetic_files import write_json
 from .synthetic_omezarr import level_shape
 from .synthetic_presets import PRESETS, Preset
+from .synthetic_rows import Rows
 from .synthetic_runs import RunWriter
 from .synthetic_scale import FIRST_DATASET_ID, portal_entities
 
@@ -124,9 +127,9 @@ def generate_portal(
 def _generate_with_files(
     root: Path, spec: Preset, seed: int
 ) -> tuple[dict[str, list[Row]], dict[str, Any]]:
-    rows = ent.Rows()
+    rows = Rows()
     truth: dict[str, Any] = {"version": 1, "runs": {}}
-    depositions = ent.Depositions(rows, spec.n_datasets)
+    depositions = Depositions(rows, spec.n_datasets)
     for d in range(spec.n_datasets):
         dataset_id = FIRST_DATASET_ID + d
         folder = root / str(dataset_id)
@@ -136,7 +139,7 @@ def _generate_with_files(
         photos: dict[str, str] = {}
         if spec.key_photos and spec.runs_per_dataset:
             photos = {k: f"{dataset_id}/Images/{k}.png" for k in ("snapshot", "thumbnail")}
-        ds_row = ent.dataset(
+        ds_row = datasets.dataset(
             rows,
             dataset_id,
             deposit.id,
@@ -144,9 +147,9 @@ def _generate_with_files(
             spec.runs_per_dataset,
             key_photos=(photos["snapshot"], photos["thumbnail"]) if photos else None,
         )
-        team = ent.dataset_team(d)
-        authors = ent.authors(rows, "DatasetAuthor", "datasetId", dataset_id, team)
-        funding = ent.funding(rows, dataset_id, d)
+        team = people.dataset_team(d)
+        authors = people.authors(rows, "DatasetAuthor", "datasetId", dataset_id, team)
+        funding = datasets.funding(rows, dataset_id, d)
         writer = RunWriter(root, rows, spec, dataset_id, d, depositions)
         for r in range(spec.runs_per_dataset):
             name = f"TS_{d * 100 + r + 1:03d}"

@@ -7,7 +7,8 @@ whose content is moved by the alignment's shift.
 
 What the rows say of how the data was made (microscope, camera, tilt scheme,
 reconstruction, annotation method, ground truth, authors, depositions) varies with the
-dataset and run indices (see :mod:`.synthetic_entities`), never with the seed.
+dataset and run indices (see :mod:`.synthetic_imaging`, :mod:`.synthetic_annotations`,
+:mod:`.synthetic_people` and :mod:`.synthetic_depositions`), never with the seed.
 """
 
 from __future__ import annotations
@@ -18,14 +19,21 @@ from typing import Any
 
 import numpy as np
 
-from . import synthetic_entities as ent
+from . import synthetic_annotations as anns
+from . import synthetic_datasets as datasets
+from . import synthetic_imaging as imaging
 from . import synthetic_metadata as meta
+from . import synthetic_paths as paths
+from . import synthetic_people as people
 from . import synthetic_tiltseries as ts
+from . import synthetic_tomograms as tomograms
 from .store import Row
+from .synthetic_depositions import Deposit, Depositions
 from .synthetic_files import point_record, resize_nearest, write_json, write_ndjson, write_png
 from .synthetic_meshes import ball_isosurface, write_glb
 from .synthetic_omezarr import Box, Shape3, VolumeKind, write_volume
 from .synthetic_presets import Preset
+from .synthetic_rows import Rows
 from .synthetic_scene import Scene, SceneObject, make_scene
 from .synthetic_volumes import render_balls, render_blobs, render_noise
 
@@ -74,15 +82,15 @@ class RunWriter:
     rows to ``rows``; ``depositions`` says which deposition each row came in."""
 
     root: Path
-    rows: ent.Rows
+    rows: Rows
     spec: Preset
     dataset_id: int
     dataset_index: int
-    depositions: ent.Depositions
+    depositions: Depositions
     _alignment_paths: dict[int, str] = field(default_factory=dict)
 
     @property
-    def deposit(self) -> ent.Deposit:
+    def deposit(self) -> Deposit:
         """The dataset's deposition."""
         return self.depositions.of_dataset(self.dataset_index)
 
@@ -103,13 +111,13 @@ class RunWriter:
             blob_scale=spec.blob_scale,
             max_shift=np.max(np.abs(shifts), axis=0),
         )
-        run_row = ent.run(self.rows, self.dataset_id, name)
+        run_row = datasets.run(self.rows, self.dataset_id, name)
         self._json(
-            ent.run_rel(self.dataset_id, name),
+            paths.run_rel(self.dataset_id, name),
             "run_metadata.json",
             meta.run_metadata(name, self.deposit.id),
         )
-        recon = ent.reconstruction(self.dataset_index, run_index)
+        recon = imaging.reconstruction(self.dataset_index, run_index)
         alignments, tilt_truth = self._alignments(run_row, run_index, recon, shifts, scene, rng)
         truth: dict[str, Any] = {
             "dataset_id": self.dataset_id,
@@ -135,9 +143,9 @@ class RunWriter:
             "tomograms": [],
             "annotations": [],
         }
-        tomo_folder = ann_folder = ent.FIRST_FOLDER_ID
+        tomo_folder = ann_folder = paths.FIRST_FOLDER_ID
         for k, spacing in enumerate(spec.voxel_spacings):
-            vs_row = ent.voxel_spacing(self.rows, run_row, self.dataset_id, spacing)
+            vs_row = tomograms.voxel_spacing(self.rows, run_row, self.dataset_id, spacing)
             z, y, x = (max(1, round(n * vs0 / spacing)) for n in spec.tomogram_shape)
             for a, (align_row, shift) in enumerate(alignments):
                 if a and k:
@@ -161,7 +169,7 @@ class RunWriter:
         self,
         run_row: Row,
         run_index: int,
-        recon: ent.Reconstruction,
+        recon: imaging.Reconstruction,
         shifts: list[np.ndarray],
         scene: Scene,
         rng: np.random.Generator,
@@ -171,28 +179,28 @@ class RunWriter:
         name = run_row["name"]
         z, y, x = self.spec.tomogram_shape
         d = self.dataset_index
-        ts_row = ent.tiltseries(
+        ts_row = tomograms.tiltseries(
             self.rows,
             run_row,
             self.deposit.id,
-            ent.tilt_quality(d, run_index),
+            imaging.tilt_quality(d, run_index),
             (x, y),
-            ent.imaging(d, run_index),
+            imaging.imaging(d, run_index),
         )
         vs0 = self.spec.voxel_spacings[0]
-        ts_folder = ent.tiltseries_rel(self.dataset_id, name, ent.FIRST_FOLDER_ID)
+        ts_folder = paths.tiltseries_rel(self.dataset_id, name, paths.FIRST_FOLDER_ID)
         angles = ts.tilt_angles(ts_row)
         stack = ts.render_projections(scene, angles, (y, x), vs0, rng)
         pixel_spacing = float(ts_row["pixelSpacing"])
         files = ts.write_tiltseries(self.root / ts_folder, name, stack, angles, pixel_spacing)
         for field_name, kind in (("MrcFile", "mrc"), ("OmezarrDir", "zarr")):
             rel = f"{ts_folder}/{files[kind]}"
-            ts_row[f"https{field_name}"] = ent.files_url(rel)
-            ts_row[f"s3{field_name}"] = ent.s3_url(rel)
+            ts_row[f"https{field_name}"] = paths.files_url(rel)
+            ts_row[f"s3{field_name}"] = paths.s3_url(rel)
         ts_row["fileSizeMrc"] = float(ts.folder_size(self.root / ts_folder / files["mrc"]))
         ts_row["fileSizeOmezarr"] = float(ts.folder_size(self.root / ts_folder / files["zarr"]))
-        ts_row["httpsAngleList"] = ent.files_url(f"{ts_folder}/{files['angles']}")
-        ts_row["s3AngleList"] = ent.s3_url(f"{ts_folder}/{files['angles']}")
+        ts_row["httpsAngleList"] = paths.files_url(f"{ts_folder}/{files['angles']}")
+        ts_row["s3AngleList"] = paths.s3_url(f"{ts_folder}/{files['angles']}")
         ts_path = self._json(
             ts_folder, "tiltseries_metadata.json", meta.tiltseries_metadata(name, ts_row)
         )
@@ -209,8 +217,8 @@ class RunWriter:
         }
         out = []
         for a, shift in enumerate(shifts):
-            folder_id = ent.FIRST_FOLDER_ID + a
-            row = ent.alignment(
+            folder_id = paths.FIRST_FOLDER_ID + a
+            row = tomograms.alignment(
                 self.rows,
                 run_row,
                 self.dataset_id,
@@ -222,7 +230,7 @@ class RunWriter:
                 method=recon.alignment_method,
             )
             self._alignment_paths[row["id"]] = self._json(
-                ent.alignment_rel(self.dataset_id, name, folder_id),
+                paths.alignment_rel(self.dataset_id, name, folder_id),
                 "alignment_metadata.json",
                 meta.alignment_metadata(row, ts_path),
             )
@@ -237,13 +245,13 @@ class RunWriter:
         scene: Scene,
         rng: np.random.Generator,
         alignment_index: int,
-        recon: ent.Reconstruction,
+        recon: imaging.Reconstruction,
     ) -> dict[str, Any]:
         """A tomogram: row, OME-Zarr, MRC, key photos and metadata; returns its truth."""
         spec = self.spec
         name, spacing, shape = run_row["name"], place.spacing, place.shape
         portal_standard = bool(place.align_row["isPortalStandard"])
-        row = ent.tomogram(
+        row = tomograms.tomogram(
             self.rows,
             run_row,
             place.vs_row,
@@ -259,8 +267,8 @@ class RunWriter:
             key_photos=spec.key_photos,
             dates=self.deposit.dates,
         )
-        team = ent.CURATORS if portal_standard else ent.tomogram_team(self.dataset_index)
-        authors = ent.authors(self.rows, "TomogramAuthor", "tomogramId", row["id"], team)
+        team = people.CURATORS if portal_standard else people.tomogram_team(self.dataset_index)
+        authors = people.authors(self.rows, "TomogramAuthor", "tomogramId", row["id"], team)
         dtype = np.dtype(spec.dtype)
         scale = np.float32(intensity_scale(dtype))
         seed = int(rng.integers(2**31))
@@ -284,7 +292,7 @@ class RunWriter:
             if hi > lo:
                 photo[box[1], box[2]] += block[lo - box[0].start : hi - box[0].start].sum(axis=0)
 
-        folder = ent.tomogram_rel(self.dataset_id, name, spacing, folder_id)
+        folder = paths.tomogram_rel(self.dataset_id, name, spacing, folder_id)
         zarr_rel, mrc_rel = f"{folder}/{name}.zarr", f"{folder}/{name}.mrc"
         write_volume(
             self.root / zarr_rel,
@@ -299,7 +307,7 @@ class RunWriter:
         )
         photos: dict[str, str] = {}
         if spec.key_photos:
-            images = ent.key_photo_rel(self.dataset_id, name, spacing, folder_id)
+            images = paths.key_photo_rel(self.dataset_id, name, spacing, folder_id)
             for kind, width in KEY_PHOTO_WIDTHS.items():
                 photos[kind] = f"{images}/key-photo-{kind}.png"
                 write_png(self.root / photos[kind], resize_nearest(photo, width))
@@ -333,16 +341,16 @@ class RunWriter:
         spec = self.spec
         spacing, align_id = place.spacing, place.align_row["id"]
         row, authors = self._annotation_rows(run_row, place, folder_id, obj, index)
-        folder = ent.annotation_rel(self.dataset_id, run_row["name"], spacing, folder_id)
-        prefix = f"{folder}/{ent.slug(obj.name)}-1.0"
+        folder = paths.annotation_rel(self.dataset_id, run_row["name"], spacing, folder_id)
+        prefix = f"{folder}/{paths.slug(obj.name)}-1.0"
         shapes: dict[str, Row] = {}
         files: list[dict[str, Any]] = []
 
         def add(shape_type: str, rel: str, fmt: str, default: bool) -> None:
             if shape_type not in shapes:
-                shapes[shape_type] = ent.annotation_shape(self.rows, row, shape_type)
+                shapes[shape_type] = anns.annotation_shape(self.rows, row, shape_type)
             shape_row = shapes[shape_type]
-            ent.annotation_file(
+            anns.annotation_file(
                 self.rows, shape_row, place.vs_row, align_id, rel, fmt, default=default
             )
             files.append(
@@ -395,7 +403,7 @@ class RunWriter:
                 add("Mesh", mesh_rel, "glb", False)
 
         doc = meta.annotation_metadata(row, authors, files, self._alignment_paths[align_id])
-        metadata_rel = self._json(folder, f"{ent.slug(obj.name)}-1.0.json", doc)
+        metadata_rel = self._json(folder, f"{paths.slug(obj.name)}-1.0.json", doc)
         return {
             "id": row["id"],
             "folder_id": folder_id,
@@ -417,13 +425,13 @@ class RunWriter:
         """The annotation row and its author rows: method, ground truth, confidence and
         deposition vary with the dataset, run and object."""
         d, (r, k) = self.dataset_index, index
-        profile = ent.annotation_profile(d, r, k)
-        team = ent.annotation_team(d, k, profile)
+        profile = anns.annotation_profile(d, r, k)
+        team = people.annotation_team(d, k, profile)
         deposit = self.deposit
-        if ent.annotation_only(r, k):
+        if anns.annotation_only(r, k):
             deposit = self.depositions.annotation_only(d)
             team = deposit.team
-        row = ent.annotation(
+        row = anns.annotation(
             self.rows,
             run_row,
             place.vs_row,
@@ -434,8 +442,8 @@ class RunWriter:
             len(obj.centres),
             method_type=profile.method_type,
             ground_truth=profile.ground_truth,
-            scores=ent.confidence(d, r, k) if profile.confidence else None,
+            scores=anns.confidence(d, r, k) if profile.confidence else None,
             dates=deposit.dates,
         )
-        authors = ent.authors(self.rows, "AnnotationAuthor", "annotationId", row["id"], team)
+        authors = people.authors(self.rows, "AnnotationAuthor", "annotationId", row["id"], team)
         return row, authors

@@ -4,9 +4,10 @@ The shape of the real portal: one dataset much larger than the rest, runs with o
 two voxel spacings, a tomogram per spacing (and on some runs a second, portal-standard
 alignment with its own tomogram) and a few annotations per run, each with its shapes and
 files. Imaging, processing, annotation methods, depositions and authors vary as in the
-file-writing presets (:mod:`.synthetic_entities`). Paths follow the portal's layout but
-nothing is written to disk. Tomogram and annotation authors are left out to keep the
-store small.
+file-writing presets (:mod:`.synthetic_imaging`, :mod:`.synthetic_annotations`,
+:mod:`.synthetic_people`, :mod:`.synthetic_depositions`). Paths follow the portal's
+layout but nothing is written to disk. Tomogram and annotation authors are left out to
+keep the store small.
 """
 
 from __future__ import annotations
@@ -15,9 +16,16 @@ import gc
 
 import numpy as np
 
-from . import synthetic_entities as ent
+from . import synthetic_annotations as anns
+from . import synthetic_datasets as datasets
+from . import synthetic_imaging as imaging
+from . import synthetic_paths as paths
+from . import synthetic_people as people
+from . import synthetic_tomograms as tomograms
 from .store import Row
+from .synthetic_depositions import Depositions
 from .synthetic_presets import Preset
+from .synthetic_rows import Rows
 
 FIRST_DATASET_ID = 10000
 DATASETS_PER_DEPOSITION = 50
@@ -40,7 +48,7 @@ SHAPE_CYCLE = [
     ["SegmentationMask", "Mesh"],
     ["Point"],
 ]
-OBJECT_NAMES = list(ent.OBJECTS)
+OBJECT_NAMES = list(anns.OBJECTS)
 
 
 def split_runs(total: int, parts: int, rng: np.random.Generator) -> list[int]:
@@ -83,61 +91,59 @@ def portal_entities(spec: Preset, rng: np.random.Generator) -> dict[str, list[Ro
 
 
 def _portal_entities(spec: Preset, rng: np.random.Generator) -> dict[str, list[Row]]:
-    rows = ent.Rows()
+    rows = Rows()
     n = max(1, spec.n_datasets)
     largest = max(1, spec.largest_dataset_runs or spec.runs_per_dataset)
     others = split_runs(max(spec.total_runs - largest, n - 1), n - 1, rng)
     if not spec.total_runs:
         others = [max(1, spec.runs_per_dataset)] * (n - 1)
     sizes = [largest, *others]
-    depositions = ent.Depositions(rows, n)
+    depositions = Depositions(rows, n)
     for d in range(n):
         deposit = depositions.of_dataset(d)
         dataset_id = FIRST_DATASET_ID + d
-        ent.dataset(rows, dataset_id, deposit.id, d, sizes[d])
-        ent.authors(rows, "DatasetAuthor", "datasetId", dataset_id, ent.dataset_team(d))
-        ent.funding(rows, dataset_id, d)
+        datasets.dataset(rows, dataset_id, deposit.id, d, sizes[d])
+        people.authors(rows, "DatasetAuthor", "datasetId", dataset_id, people.dataset_team(d))
+        datasets.funding(rows, dataset_id, d)
         qualities = rng.integers(1, 6, sizes[d])
         for r in range(sizes[d]):
             _run(rows, spec, depositions, d, r, int(qualities[r]))
     return rows.as_dict()
 
 
-def _run(
-    rows: ent.Rows, spec: Preset, depositions: ent.Depositions, d: int, r: int, quality: int
-) -> None:
+def _run(rows: Rows, spec: Preset, depositions: Depositions, d: int, r: int, quality: int) -> None:
     """Rows of the ``r``-th run of the ``d``-th dataset."""
     z, y, x = spec.tomogram_shape
     dataset_id = FIRST_DATASET_ID + d
     deposit = depositions.of_dataset(d)
     dep_id, dates = deposit.id, deposit.dates
-    run_row = ent.run(rows, dataset_id, f"TS_{r + 1:04d}")
-    ts = ent.tiltseries(rows, run_row, dep_id, quality, (x, y), ent.imaging(d, r))
+    run_row = datasets.run(rows, dataset_id, f"TS_{r + 1:04d}")
+    ts = tomograms.tiltseries(rows, run_row, dep_id, quality, (x, y), imaging.imaging(d, r))
     base = spec.voxel_spacings[d % len(spec.voxel_spacings)]
     volume = (x * base, y * base, z * base)
-    recon = ent.reconstruction(d, r)
-    align = ent.alignment(
+    recon = imaging.reconstruction(d, r)
+    align = tomograms.alignment(
         rows,
         run_row,
         dataset_id,
         dep_id,
         ts["id"],
-        ent.FIRST_FOLDER_ID,
+        paths.FIRST_FOLDER_ID,
         volume,
         method=recon.alignment_method,
     )
     spacings = [base, base * 2] if r % 4 == 0 else [base]
-    vs_rows = [ent.voxel_spacing(rows, run_row, dataset_id, s) for s in spacings]
+    vs_rows = [tomograms.voxel_spacing(rows, run_row, dataset_id, s) for s in spacings]
     for k, vs_row in enumerate(vs_rows):
         f = 2**k
-        ent.tomogram(
+        tomograms.tomogram(
             rows,
             run_row,
             vs_row,
             dataset_id,
             dep_id,
             align["id"],
-            ent.FIRST_FOLDER_ID + k,
+            paths.FIRST_FOLDER_ID + k,
             (-(-z // f), -(-y // f), -(-x // f)),
             default=k == 0,
             recon=recon,
@@ -155,7 +161,7 @@ def two_alignments(run_index: int) -> bool:
 
 
 def _portal_standard(
-    rows: ent.Rows,
+    rows: Rows,
     run_row: Row,
     vs_row: Row,
     d: int,
@@ -167,24 +173,24 @@ def _portal_standard(
 ) -> None:
     """A second, portal-standard alignment with its tomogram at the finest spacing."""
     dataset_id = FIRST_DATASET_ID + d
-    align = ent.alignment(
+    align = tomograms.alignment(
         rows,
         run_row,
         dataset_id,
         dep_id,
         tiltseries_id,
-        ent.FIRST_FOLDER_ID + 1,
+        paths.FIRST_FOLDER_ID + 1,
         volume,
         local=True,
     )
-    ent.tomogram(
+    tomograms.tomogram(
         rows,
         run_row,
         vs_row,
         dataset_id,
         dep_id,
         align["id"],
-        ent.FIRST_FOLDER_ID + 2,
+        paths.FIRST_FOLDER_ID + 2,
         spec.tomogram_shape,
         processing="denoised",
         default=False,
@@ -195,10 +201,10 @@ def _portal_standard(
 
 
 def _annotations(
-    rows: ent.Rows,
+    rows: Rows,
     run_row: Row,
     vs_row: Row,
-    depositions: ent.Depositions,
+    depositions: Depositions,
     d: int,
     r: int,
     alignment_id: int,
@@ -206,13 +212,13 @@ def _annotations(
     """One to three annotations of a run, each with its shapes and files."""
     dataset_id = FIRST_DATASET_ID + d
     spacing = float(vs_row["voxelSpacing"])
-    folder = ent.FIRST_FOLDER_ID
+    folder = paths.FIRST_FOLDER_ID
     for a in range(1 + r % 3):
         obj = OBJECT_NAMES[(d + r + a) % len(OBJECT_NAMES)]
-        profile = ent.annotation_profile(d, r, a)
-        only = ent.annotation_only(r, a)
+        profile = anns.annotation_profile(d, r, a)
+        only = anns.annotation_only(r, a)
         deposit = depositions.annotation_only(d) if only else depositions.of_dataset(d)
-        ann = ent.annotation(
+        ann = anns.annotation(
             rows,
             run_row,
             vs_row,
@@ -223,15 +229,15 @@ def _annotations(
             10 + (r * 7 + a) % 90,
             method_type=profile.method_type,
             ground_truth=profile.ground_truth,
-            scores=ent.confidence(d, r, a) if profile.confidence else None,
+            scores=anns.confidence(d, r, a) if profile.confidence else None,
             dates=deposit.dates,
         )
-        prefix = f"{ent.annotation_rel(dataset_id, run_row['name'], spacing, folder)}/{ent.slug(obj)}-1.0"
+        prefix = f"{paths.annotation_rel(dataset_id, run_row['name'], spacing, folder)}/{paths.slug(obj)}-1.0"
         folder += 1
         for shape_type in SHAPE_CYCLE[(r + a) % len(SHAPE_CYCLE)]:
-            shape_row = ent.annotation_shape(rows, ann, shape_type)
+            shape_row = anns.annotation_shape(rows, ann, shape_type)
             for suffix, fmt in SHAPE_FILES[shape_type]:
-                ent.annotation_file(
+                anns.annotation_file(
                     rows,
                     shape_row,
                     vs_row,
