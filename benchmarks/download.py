@@ -46,7 +46,7 @@ HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "host", "content-
 
 def portal(cache: Path, shape: tuple[int, int, int], dtype: str) -> Path:
     """The benchmark portal (one dataset, one run), generated once per shape and dtype."""
-    from napari_cryoet_explorer.replica.synthetic import generate_portal
+    from napari_cryoet_explorer.synthetic.portal import generate_portal
 
     root = cache / f"download-{'x'.join(map(str, shape))}-{dtype}"
     if not (root / "ground_truth.json").exists():
@@ -184,7 +184,7 @@ def stream_rate(url: str) -> tuple[int, float]:
     """(bytes, seconds) of one object streamed alone, in a fresh process."""
     code = (
         "import sys, time\n"
-        "from napari_cryoet_explorer.io.sources import filesystem\n"
+        "from napari_cryoet_explorer.net.sources import filesystem\n"
         "fs, inner = filesystem(sys.argv[1])\n"
         "t = time.perf_counter()\n"
         "n = len(fs.cat_file(inner))  # one GET, its body read as it comes\n"

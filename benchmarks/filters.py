@@ -39,8 +39,8 @@ from napari_cryoet_explorer.portal.filters import Filters
 from napari_cryoet_explorer.portal.models import Dataset
 from napari_cryoet_explorer.replica.server import ReplicaServer
 from napari_cryoet_explorer.replica.store import Store
-from napari_cryoet_explorer.replica.synthetic_presets import PRESETS
-from napari_cryoet_explorer.replica.synthetic_scale import portal_entities
+from napari_cryoet_explorer.synthetic.presets import PRESETS
+from napari_cryoet_explorer.synthetic.scale import portal_entities
 
 _GROUND_TRUTH: dict[str, Any] = {"ground_truth": True, "objects": ("ribosome",)}
 _IMAGING: dict[str, Any] = {

@@ -28,7 +28,7 @@ from cryoet_data_portal import Client, Dataset, Tomogram
 from napari_cryoet_explorer.portal.client import PortalClient
 from napari_cryoet_explorer.replica.server import ReplicaServer
 from napari_cryoet_explorer.replica.store import Store
-from napari_cryoet_explorer.replica.synthetic import PRESETS, portal_entities
+from napari_cryoet_explorer.synthetic.portal import PRESETS, portal_entities
 
 
 def measure(server: ReplicaServer, action: Callable[[], Any], repeats: int) -> tuple[int, float]:

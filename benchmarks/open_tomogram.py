@@ -56,7 +56,7 @@ from pathlib import Path
 from typing import Any
 
 from napari_cryoet_explorer.replica.server import ReplicaServer
-from napari_cryoet_explorer.replica.synthetic import generate_portal
+from napari_cryoet_explorer.synthetic.portal import generate_portal
 
 MODES = (
     "empty",

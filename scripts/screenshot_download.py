@@ -23,7 +23,7 @@ from qtpy.QtWidgets import QApplication
 from screenshot_filters import wait  # this folder is on sys.path when run as a script
 
 from napari_cryoet_explorer.replica.server import ReplicaServer
-from napari_cryoet_explorer.replica.synthetic import generate_portal
+from napari_cryoet_explorer.synthetic.portal import generate_portal
 
 LATENCY_MS = 250  # slow enough that the progress shows part way
 

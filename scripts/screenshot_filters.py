@@ -19,8 +19,8 @@ from qtpy.QtWidgets import QApplication
 
 from napari_cryoet_explorer.replica.server import ReplicaServer
 from napari_cryoet_explorer.replica.store import Store
-from napari_cryoet_explorer.replica.synthetic_presets import PRESETS
-from napari_cryoet_explorer.replica.synthetic_scale import portal_entities
+from napari_cryoet_explorer.synthetic.presets import PRESETS
+from napari_cryoet_explorer.synthetic.scale import portal_entities
 
 
 def wait(until: Callable[[], bool], timeout_s: float = 120.0) -> None:

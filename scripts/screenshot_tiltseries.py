@@ -22,7 +22,7 @@ from qtpy.QtWidgets import QApplication
 from screenshot_filters import wait  # this folder is on sys.path when run as a script
 
 from napari_cryoet_explorer.replica.server import ReplicaServer
-from napari_cryoet_explorer.replica.synthetic import generate_portal
+from napari_cryoet_explorer.synthetic.portal import generate_portal
 
 RUN = "TS_001"
 TILT_INDEX = 30  # +30° in the tiny portal's -60..+60 step 3 scheme

@@ -40,4 +40,21 @@ if ! .venv/bin/python -m pip install --progress-bar off -c .ci/constraints.txt -
   say "pip failed; the full log is $log"
   exit 1
 fi
+# graphql-core 3.2 (what the public portal's server and older clients run) beside the
+# project's 3.3, in a folder of its own: the introspection test loads the replica's
+# schema with it in a subprocess (tests/replica/test_introspection_32.py).
+gql32=.venv/gql32
+if compgen -G "$gql32/graphql_core-3.2.*.dist-info" >/dev/null &&
+  compgen -G "$gql32/gql-3.5.*.dist-info" >/dev/null; then
+  say "pip: graphql-core 3.2 and gql 3.5 are in $gql32"
+else
+  say "pip: installing graphql-core 3.2, gql 3.5 and backoff into $gql32 (not into .venv:"
+  say "     the introspection test's graphql-core 3.2 client; the rest comes from .venv)"
+  if ! .venv/bin/python -m pip install --progress-bar off --no-deps --upgrade --target "$gql32" \
+    "graphql-core>=3.2,<3.2.7" "gql[requests]==3.5.*" "backoff==2.*" >>"$log" 2>&1; then
+    tail -n 20 "$log"
+    say "pip failed; the full log is $log"
+    exit 1
+  fi
+fi
 say "done: .venv holds $(du -sh .venv 2>/dev/null | cut -f1); run 'bash scripts/demo.sh' or 'bash .ci/run'"

@@ -15,7 +15,7 @@ import pytest
 
 from napari_cryoet_explorer.replica.server import ReplicaServer
 from napari_cryoet_explorer.replica.store import Store
-from napari_cryoet_explorer.replica.synthetic import (
+from napari_cryoet_explorer.synthetic.portal import (
     PRESETS,
     GeneratedPortal,
     generate_portal,

@@ -24,7 +24,7 @@ from napari_cryoet_explorer.io import ReaderError
 from napari_cryoet_explorer.io.colors import object_color
 from napari_cryoet_explorer.io.names import annotation_name, tomogram_name
 from napari_cryoet_explorer.replica.server import ReplicaServer
-from napari_cryoet_explorer.replica.synthetic import GeneratedPortal
+from napari_cryoet_explorer.synthetic.portal import GeneratedPortal
 
 PLUGIN = "napari-cryoet-explorer"
 RUN = "10000/TS_001"

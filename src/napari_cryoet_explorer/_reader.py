@@ -28,8 +28,8 @@ from .io import ReaderError, open_run
 from .io.download_tree import parse_annotation_name
 from .io.regular_files import read_bytes
 from .io.run import portal_folder
-from .io.sources import is_url
 from .io.tiltseries import ANGLES_KEY
+from .net.sources import is_url
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .io import LayerData, open_run
-from .replica.cache import cached_portal
+from .synthetic.cache import cached_portal
 
 
 def synthetic_run() -> list[LayerData]:

@@ -220,6 +220,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "replica":
         from .replica.cli import run_replica
 
+        if args.data is None:  # the demo's synthetic portal, generated on first use
+            from .synthetic.cache import cached_portal
+
+            args.data = str(cached_portal("demo"))
         return run_replica(data=args.data, port=args.port, latency_ms=args.latency_ms)
     if args.command in ("demo", "open"):
         # The viewers we start load slices in the background (napari's asynchronous

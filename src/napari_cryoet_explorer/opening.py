@@ -14,11 +14,11 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
-from .downloads.cache import Counts, counts, describe
 from .downloads.local_copies import LocalCopy, find_local
 from .io import LayerData, read_annotation_file, read_tomogram
 from .io.names import ANNOTATIONS, TOMOGRAMS, folder_id, portal_names, tomogram_name
 from .io.tomogram import with_contrast_limits
+from .net.cache import Counts, counts, describe
 from .portal.models import (
     Annotation,
     AnnotationFile,

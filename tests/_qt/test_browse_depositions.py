@@ -6,7 +6,7 @@ from typing import Any
 
 from napari_cryoet_explorer._qt.widget import ExplorerWidget
 from napari_cryoet_explorer.replica.server import ReplicaServer
-from napari_cryoet_explorer.replica.synthetic import GeneratedPortal
+from napari_cryoet_explorer.synthetic.portal import GeneratedPortal
 
 TIMEOUT = 30_000
 

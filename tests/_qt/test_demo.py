@@ -13,7 +13,7 @@ from imageio.v3 import imread
 
 from napari_cryoet_explorer._qt.demo import demo_layers
 from napari_cryoet_explorer.replica.server import ReplicaServer
-from napari_cryoet_explorer.replica.synthetic import GeneratedPortal
+from napari_cryoet_explorer.synthetic.portal import GeneratedPortal
 
 
 def test_demo_layers_are_aligned_in_angstrom(tiny_replica: ReplicaServer) -> None:

@@ -25,7 +25,7 @@ from napari_cryoet_explorer.opening import default_tomogram
 from napari_cryoet_explorer.portal.client import PortalClient
 from napari_cryoet_explorer.portal.models import Run, Tomogram
 from napari_cryoet_explorer.replica.server import ReplicaServer
-from napari_cryoet_explorer.replica.synthetic import GeneratedPortal
+from napari_cryoet_explorer.synthetic.portal import GeneratedPortal
 
 TIMEOUT = 60_000
 PORTAL = "https://cryoetdataportal.czscience.com"

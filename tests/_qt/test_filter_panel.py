@@ -11,7 +11,7 @@ from napari_cryoet_explorer._qt.widget import ExplorerWidget
 from napari_cryoet_explorer.portal.client import PortalClient
 from napari_cryoet_explorer.portal.filters import Filters
 from napari_cryoet_explorer.replica.server import ReplicaServer
-from napari_cryoet_explorer.replica.synthetic import GeneratedPortal
+from napari_cryoet_explorer.synthetic.portal import GeneratedPortal
 
 TIMEOUT = 30_000
 

@@ -13,7 +13,7 @@ from imageio.v3 import imread
 from napari_cryoet_explorer._qt.launch import parse_target, portal_layers
 from napari_cryoet_explorer.portal.errors import PortalNotFoundError
 from napari_cryoet_explorer.replica.server import ReplicaServer
-from napari_cryoet_explorer.replica.synthetic import GeneratedPortal
+from napari_cryoet_explorer.synthetic.portal import GeneratedPortal
 
 needs_display = pytest.mark.skipif(
     not os.environ.get("DISPLAY"), reason="needs an X display (pytest-xvfb)"

@@ -42,7 +42,7 @@ from napari_cryoet_explorer.portal.vocabulary import (
 )
 from napari_cryoet_explorer.replica.server import ReplicaServer
 from napari_cryoet_explorer.replica.store import Store
-from napari_cryoet_explorer.replica.synthetic import GeneratedPortal
+from napari_cryoet_explorer.synthetic.portal import GeneratedPortal
 
 TIMEOUT = 30_000
 Entities = dict[str, list[dict[str, Any]]]

@@ -10,7 +10,7 @@ from qtpy.QtCore import Qt
 
 from downloads.thread_server import HostileServer, short_limits
 from napari_cryoet_explorer._qt.widget import ExplorerWidget
-from napari_cryoet_explorer.limits import calls_in_flight
+from napari_cryoet_explorer.net.limits import calls_in_flight
 from napari_cryoet_explorer.replica.server import ReplicaServer
 
 WAIT_MS = 5_000

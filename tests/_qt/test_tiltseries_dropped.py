@@ -18,7 +18,7 @@ from napari_cryoet_explorer._qt.tilt_angle import (
 )
 from napari_cryoet_explorer._qt.widget import ExplorerWidget
 from napari_cryoet_explorer._reader import get_reader
-from napari_cryoet_explorer.replica.synthetic import GeneratedPortal
+from napari_cryoet_explorer.synthetic.portal import GeneratedPortal
 
 PLUGIN = "napari-cryoet-explorer"
 TIMEOUT = 30_000

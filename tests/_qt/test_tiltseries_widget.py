@@ -16,7 +16,7 @@ from napari_cryoet_explorer._qt.widget import ExplorerWidget
 from napari_cryoet_explorer.portal.models import TiltSeries
 from napari_cryoet_explorer.portal.vocabulary import quality_label
 from napari_cryoet_explorer.replica.server import ReplicaServer
-from napari_cryoet_explorer.replica.synthetic import GeneratedPortal
+from napari_cryoet_explorer.synthetic.portal import GeneratedPortal
 
 TIMEOUT = 30_000
 

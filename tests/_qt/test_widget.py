@@ -17,7 +17,7 @@ from napari_cryoet_explorer._qt.tree import PortalTree
 from napari_cryoet_explorer._qt.widget import ExplorerWidget
 from napari_cryoet_explorer.replica.server import ReplicaServer
 from napari_cryoet_explorer.replica.store import Store
-from napari_cryoet_explorer.replica.synthetic import GeneratedPortal
+from napari_cryoet_explorer.synthetic.portal import GeneratedPortal
 
 TIMEOUT = 30_000
 

@@ -23,7 +23,7 @@ from napari_cryoet_explorer.downloads.transfer import (
 )
 from napari_cryoet_explorer.portal.client import PortalClient
 from napari_cryoet_explorer.replica.server import ReplicaServer
-from napari_cryoet_explorer.replica.synthetic import GeneratedPortal
+from napari_cryoet_explorer.synthetic.portal import GeneratedPortal
 
 
 def _files(root: Path, under: str = "") -> dict[str, bytes]:

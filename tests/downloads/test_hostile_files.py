@@ -17,18 +17,18 @@ from zarr.core.sync import sync
 from zarr.storage import FsspecStore
 
 from napari_cryoet_explorer.downloads import transfer
-from napari_cryoet_explorer.downloads.bounded import BoundedHTTPFileSystem, forget_stalled
-from napari_cryoet_explorer.downloads.cache import SourceUnavailable
-from napari_cryoet_explorer.downloads.cached_store import CachedStore, cached_store
 from napari_cryoet_explorer.downloads.plan import Item
 from napari_cryoet_explorer.downloads.transfer import PART_SUFFIX, TIMEOUT_ATTEMPTS, download
 from napari_cryoet_explorer.io import ReaderError
 from napari_cryoet_explorer.io.mrc import read_mrc
 from napari_cryoet_explorer.io.ome_zarr import read_multiscale
-from napari_cryoet_explorer.io.sources import read_bytes, read_json, storage_options
-from napari_cryoet_explorer.limits import HostStalled, NetworkTimeout, TooLarge, TooSlow
+from napari_cryoet_explorer.net.bounded import BoundedHTTPFileSystem, forget_stalled
+from napari_cryoet_explorer.net.cache import SourceUnavailable
+from napari_cryoet_explorer.net.cached_store import CachedStore, cached_store
+from napari_cryoet_explorer.net.limits import HostStalled, NetworkTimeout, TooLarge, TooSlow
+from napari_cryoet_explorer.net.sources import read_bytes, read_json, storage_options
 from napari_cryoet_explorer.replica.server import ReplicaServer
-from napari_cryoet_explorer.replica.synthetic import GeneratedPortal
+from napari_cryoet_explorer.synthetic.portal import GeneratedPortal
 
 MIB = 2**20
 GUARD_S = 6.0

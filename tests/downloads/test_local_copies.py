@@ -11,13 +11,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from napari_cryoet_explorer.downloads import cache
-from napari_cryoet_explorer.downloads.cache import counts
 from napari_cryoet_explorer.downloads.local_copies import find_local, is_complete, local_copy
 from napari_cryoet_explorer.downloads.places import remember_download_folder
 from napari_cryoet_explorer.downloads.plan import Choice, run_items
 from napari_cryoet_explorer.downloads.transfer import download
 from napari_cryoet_explorer.io import LayerData
+from napari_cryoet_explorer.net import cache
+from napari_cryoet_explorer.net.cache import counts
 from napari_cryoet_explorer.opening import default_tomogram, openable_files, origin_note, plan
 from napari_cryoet_explorer.portal.client import PortalClient
 from napari_cryoet_explorer.portal.models import VoxelSpacingContents

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from napari_cryoet_explorer.downloads import places
+from napari_cryoet_explorer.net.cache import chunk_cache_root
 
 
 def test_folders_newest_first_and_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -35,7 +36,7 @@ def test_broken_file_reads_as_none(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 def test_cache_root_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NAPARI_CRYOET_EXPLORER_CACHE", str(tmp_path / "c"))
-    assert places.chunk_cache_root() == tmp_path / "c"
+    assert chunk_cache_root() == tmp_path / "c"
     monkeypatch.delenv("NAPARI_CRYOET_EXPLORER_CACHE")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "x"))
-    assert places.chunk_cache_root() == tmp_path / "x" / "napari-cryoet-explorer" / "chunks"
+    assert chunk_cache_root() == tmp_path / "x" / "napari-cryoet-explorer" / "chunks"

@@ -22,7 +22,7 @@ from napari_cryoet_explorer.downloads.plan import Choice, run_items
 from napari_cryoet_explorer.downloads.transfer import PART_SUFFIX, download
 from napari_cryoet_explorer.portal.client import PortalClient
 from napari_cryoet_explorer.replica.server import ReplicaServer
-from napari_cryoet_explorer.replica.synthetic import GeneratedPortal
+from napari_cryoet_explorer.synthetic.portal import GeneratedPortal
 
 BUCKET = "tiny-portal"
 _names = itertools.count()

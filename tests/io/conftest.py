@@ -10,7 +10,7 @@ import pytest
 from portal_files import PortalFiles
 
 from napari_cryoet_explorer.replica.server import ReplicaServer
-from napari_cryoet_explorer.replica.synthetic import GeneratedPortal, generate_portal
+from napari_cryoet_explorer.synthetic.portal import GeneratedPortal, generate_portal
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from napari_cryoet_explorer.replica.server import ReplicaServer
-from napari_cryoet_explorer.replica.synthetic import GeneratedPortal
+from napari_cryoet_explorer.synthetic.portal import GeneratedPortal
 
 RUN = "10000/TS_001"
 

@@ -11,7 +11,7 @@ from portal_files import PortalFiles, matches
 
 from napari_cryoet_explorer.io import read_annotation_file, read_tomogram
 from napari_cryoet_explorer.replica.server import ReplicaServer
-from napari_cryoet_explorer.replica.synthetic import GeneratedPortal
+from napari_cryoet_explorer.synthetic.portal import GeneratedPortal
 
 POINT_FILES = [
     ("ribosome", "_orientedpoint.ndjson"),

@@ -8,7 +8,7 @@ import numpy as np
 
 from napari_cryoet_explorer.io import read_annotation_file
 from napari_cryoet_explorer.io.colors import PALETTE
-from napari_cryoet_explorer.replica.synthetic import GeneratedPortal
+from napari_cryoet_explorer.synthetic.portal import GeneratedPortal
 
 
 def test_each_instance_has_its_palette_colour(tiny_portal: GeneratedPortal) -> None:

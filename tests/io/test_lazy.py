@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 from portal_files import PortalFiles
 
-from napari_cryoet_explorer.downloads.cache import OFF_ENV
 from napari_cryoet_explorer.io import open_run, read_tomogram
 from napari_cryoet_explorer.io.tomogram import with_contrast_limits
+from napari_cryoet_explorer.net.cache import OFF_ENV
 from napari_cryoet_explorer.replica.server import ReplicaServer
-from napari_cryoet_explorer.replica.synthetic import GeneratedPortal, generate_portal
+from napari_cryoet_explorer.synthetic.portal import GeneratedPortal, generate_portal
 
 METADATA = (".zattrs", ".zgroup", ".zarray", ".zmetadata", "zarr.json")
 CHUNK = 32

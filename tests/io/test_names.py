@@ -19,7 +19,7 @@ from napari_cryoet_explorer.io.names import (
 from napari_cryoet_explorer.opening import openable_files, plan
 from napari_cryoet_explorer.portal.client import PortalClient
 from napari_cryoet_explorer.replica.server import ReplicaServer
-from napari_cryoet_explorer.replica.synthetic import GeneratedPortal
+from napari_cryoet_explorer.synthetic.portal import GeneratedPortal
 
 PLUGIN = "napari-cryoet-explorer"
 RUN = "10000/TS_001"

@@ -19,7 +19,6 @@ import pytest
 import zarr
 from numcodecs import Blosc
 
-from napari_cryoet_explorer.downloads.cache import OFF_ENV
 from napari_cryoet_explorer.io import read_tomogram
 from napari_cryoet_explorer.io.errors import ReaderError
 from napari_cryoet_explorer.io.ome_zarr import PLANE_CHUNKS_ENV, open_group, read_multiscale
@@ -32,6 +31,7 @@ from napari_cryoet_explorer.io.plane_chunks import (
     is_plane_chunked,
     thin_dask,
 )
+from napari_cryoet_explorer.net.cache import OFF_ENV
 from napari_cryoet_explorer.replica.server import ReplicaServer
 
 SHAPE = (40, 72, 80)

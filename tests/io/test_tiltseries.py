@@ -19,7 +19,7 @@ from napari_cryoet_explorer.io.tiltseries import (
     read_tiltseries,
 )
 from napari_cryoet_explorer.replica.server import ReplicaServer
-from napari_cryoet_explorer.replica.synthetic import GeneratedPortal
+from napari_cryoet_explorer.synthetic.portal import GeneratedPortal
 
 RUN = "10000/TS_001"
 

@@ -23,7 +23,7 @@ import pytest
 from napari_cryoet_explorer._reader import get_reader
 from napari_cryoet_explorer.io import ReaderError, open_run, read_annotation_file, read_tomogram
 from napari_cryoet_explorer.local.tree import LocalSource
-from napari_cryoet_explorer.replica.synthetic import GeneratedPortal
+from napari_cryoet_explorer.synthetic.portal import GeneratedPortal
 
 T = TypeVar("T")
 PATIENCE = 5.0  # seconds; everything here takes well under one

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from napari_cryoet_explorer.local.details import annotation_node
 from napari_cryoet_explorer.local.tree import LocalSource
-from napari_cryoet_explorer.replica.synthetic import GeneratedPortal
+from napari_cryoet_explorer.synthetic.portal import GeneratedPortal
 
 
 def test_key_photos_resolve_to_files_of_the_download(tiny_portal: GeneratedPortal) -> None:

@@ -15,7 +15,7 @@ from napari_cryoet_explorer.portal.filters import Filters
 from napari_cryoet_explorer.portal.ls import run_ls
 from napari_cryoet_explorer.replica.server import ReplicaServer
 from napari_cryoet_explorer.replica.store import Store
-from napari_cryoet_explorer.replica.synthetic import GeneratedPortal
+from napari_cryoet_explorer.synthetic.portal import GeneratedPortal
 
 
 def _json(server: ReplicaServer, target: str | None, **kwargs: Any) -> list[dict[str, Any]]:

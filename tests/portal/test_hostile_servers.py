@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from downloads.thread_server import HostileServer, short_limits
-from napari_cryoet_explorer.limits import calls_in_flight
+from napari_cryoet_explorer.net.limits import calls_in_flight
 from napari_cryoet_explorer.portal.client import PortalClient
 from napari_cryoet_explorer.portal.errors import (
     PortalCancelled,

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from napari_cryoet_explorer.limits import ENV, KIB, MIB, Limits, LowSpeed
+from napari_cryoet_explorer.net.limits import ENV, KIB, MIB, Limits, LowSpeed
 
 
 def test_the_environment_changes_each_limit_in_its_unit() -> None:

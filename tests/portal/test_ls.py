@@ -12,7 +12,7 @@ import pytest
 from napari_cryoet_explorer.cli import main
 from napari_cryoet_explorer.portal.ls import run_ls, split_target
 from napari_cryoet_explorer.replica.server import ReplicaServer
-from napari_cryoet_explorer.replica.synthetic import GeneratedPortal
+from napari_cryoet_explorer.synthetic.portal import GeneratedPortal
 
 
 def _ls(

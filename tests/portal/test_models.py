@@ -21,7 +21,7 @@ from napari_cryoet_explorer.portal.models import (
 from napari_cryoet_explorer.portal.schema import scalar_fields
 from napari_cryoet_explorer.replica.server import ReplicaServer
 from napari_cryoet_explorer.replica.store import FILES_PLACEHOLDER
-from napari_cryoet_explorer.replica.synthetic import GeneratedPortal
+from napari_cryoet_explorer.synthetic.portal import GeneratedPortal
 
 
 @pytest.fixture

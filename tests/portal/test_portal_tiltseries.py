@@ -14,7 +14,7 @@ from napari_cryoet_explorer.portal.ls import run_ls
 from napari_cryoet_explorer.portal.models import TiltSeries
 from napari_cryoet_explorer.portal.sections import initial_node, kind_of, sections_for
 from napari_cryoet_explorer.replica.server import ReplicaServer
-from napari_cryoet_explorer.replica.synthetic import GeneratedPortal
+from napari_cryoet_explorer.synthetic.portal import GeneratedPortal
 
 
 def _row(portal: GeneratedPortal, run_id: int) -> dict[str, object]:

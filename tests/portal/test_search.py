@@ -10,7 +10,7 @@ import pytest
 from napari_cryoet_explorer.portal.client import PortalClient
 from napari_cryoet_explorer.replica.server import ReplicaServer
 from napari_cryoet_explorer.replica.store import Store
-from napari_cryoet_explorer.replica.synthetic import GeneratedPortal
+from napari_cryoet_explorer.synthetic.portal import GeneratedPortal
 
 TEXT_FIELDS = ("title", "description", "organismName", "cellName", "tissueName")
 

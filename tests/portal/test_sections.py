@@ -16,7 +16,7 @@ from napari_cryoet_explorer.portal.metadata_rows import Row, Section
 from napari_cryoet_explorer.portal.models import Annotation, Dataset, Run, Tomogram
 from napari_cryoet_explorer.portal.sections import kind_of, sections_for
 from napari_cryoet_explorer.replica.server import ReplicaServer
-from napari_cryoet_explorer.replica.synthetic import GeneratedPortal
+from napari_cryoet_explorer.synthetic.portal import GeneratedPortal
 
 
 def _rows(sections: list[Section], title: str) -> dict[str, Row]:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import requests
 
-from napari_cryoet_explorer.replica.cache import cached_portal
-from napari_cryoet_explorer.replica.synthetic import GeneratedPortal
+from napari_cryoet_explorer.synthetic.cache import cached_portal
+from napari_cryoet_explorer.synthetic.portal import GeneratedPortal
 
 
 def test_replica_command_serves_graphql_and_files(tiny_portal: GeneratedPortal) -> None:

@@ -16,7 +16,7 @@ from cryoet_data_portal import (
 )
 
 from napari_cryoet_explorer.replica.server import ReplicaServer
-from napari_cryoet_explorer.replica.synthetic import GeneratedPortal
+from napari_cryoet_explorer.synthetic.portal import GeneratedPortal
 
 
 def _rows(portal: GeneratedPortal, type_name: str) -> list[dict]:

@@ -7,8 +7,8 @@ from typing import Any
 
 from ..portal.client import PortalClient
 from ..portal.models import Tomogram
-from ..replica.cache import cache_root, cached_portal
 from ..replica.server import ReplicaServer
+from ..synthetic.cache import cache_root, cached_portal
 from .launch import add_layers, dock_explorer, run_layers, screenshot, settle, show_slab
 
 

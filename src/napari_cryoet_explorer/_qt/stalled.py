@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 from qtpy.QtCore import QTimer, Signal
 from qtpy.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
-from ..limits import Call, Limits, calls_in_flight, seconds
+from ..net.limits import Call, Limits, calls_in_flight, seconds
 
 # How often the calls in flight are looked at.
 POLL_MS = 250

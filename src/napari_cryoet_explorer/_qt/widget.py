@@ -22,11 +22,11 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from ..downloads.cache import counts as cache_counts
 from ..io import LayerData
-from ..io.sources import read_bytes
 from ..local.details import local_details
 from ..local.tree import LocalSource
+from ..net.cache import counts as cache_counts
+from ..net.sources import read_bytes
 from ..opening import Step, openable_files, origin_note, plan
 from ..portal.client import PortalClient
 from ..portal.depositions import Deposition

@@ -1,4 +1,4 @@
-"""Where downloads and cached chunks live on this machine (Qt-free).
+"""Where downloads live on this machine (Qt-free).
 
 The download folders the user chose are remembered (newest first) in a small JSON file
 under the user's configuration folder, so the widget's dialog offers the last one again
@@ -20,16 +20,6 @@ def config_root() -> Path:
     """``$XDG_CONFIG_HOME/napari-cryoet-explorer`` (``~/.config`` by default)."""
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(base) / APP
-
-
-def chunk_cache_root() -> Path:
-    """The on-disk cache of chunks and metadata read while viewing:
-    ``$NAPARI_CRYOET_EXPLORER_CACHE``, else ``$XDG_CACHE_HOME/napari-cryoet-explorer/chunks``."""
-    explicit = os.environ.get("NAPARI_CRYOET_EXPLORER_CACHE")
-    if explicit:
-        return Path(explicit).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / APP / "chunks"
 
 
 def _folders_file() -> Path:
@@ -67,7 +57,6 @@ def remember_download_folder(folder: str | Path) -> None:
 
 
 __all__ = [
-    "chunk_cache_root",
     "config_root",
     "download_folders",
     "remember_download_folder",

@@ -20,8 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from ..io.sources import filesystem
-from ..limits import NetworkTimeout, TooLarge
+from ..net.limits import NetworkTimeout, TooLarge
+from ..net.sources import filesystem
 from ..portal.client import PortalClient
 from ..portal.errors import PortalNotFoundError
 from ..portal.schema import checked

@@ -7,7 +7,7 @@ Transient failures (connection resets, 429, 5xx) are retried with backoff and ji
 Every transfer goes through fsspec's ``get_file``: one GET a file (S3 objects over
 50 MiB in ranged parts at once, as s3fs does), streamed to disk.
 
-Bounds (:mod:`..limits`): connect and read timeouts on every request; a body slower than
+Bounds (:mod:`..net.limits`): connect and read timeouts on every request; a body slower than
 the rate floor over a read timeout's span is abandoned; a body larger than its listed
 size, or than ``max_file_bytes`` when no size was announced, is stopped. A file whose
 server timed out is tried ``TIMEOUT_ATTEMPTS`` times, not ``ATTEMPTS``; one too large is
@@ -30,9 +30,9 @@ from typing import Any
 import aiohttp
 from fsspec.callbacks import Callback
 
-from ..io.sources import filesystem
-from ..limits import Limits, LowSpeed, NetworkTimeout, TooLarge, TooSlow, rate, variable
-from .bounded import timed_out
+from ..net.bounded import timed_out
+from ..net.limits import Limits, LowSpeed, NetworkTimeout, TooLarge, TooSlow, rate, variable
+from ..net.sources import filesystem
 from .plan import Item
 
 PART_SUFFIX = ".part"

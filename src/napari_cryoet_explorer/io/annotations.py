@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ..net.sources import is_url, name_of
 from .download_tree import (
     MASK_SHAPES,
     annotation_json,
@@ -21,7 +22,6 @@ from .mesh import mesh_layer
 from .ndjson import parse_ndjson, parse_ndjson_stream
 from .points import layer_name, point_layers
 from .regular_files import open_file, read_bytes
-from .sources import is_url, name_of
 
 POINT_SHAPES = ("Point", "OrientedPoint", "InstanceSegmentation")
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..net.sources import is_url, name_of, parent_of
 from .regular_files import read_json
-from .sources import is_url, name_of, parent_of
 
 _SPACING = re.compile(r"VoxelSpacing(\d+(?:\.\d+)?)")
 _SUFFIX = re.compile(

@@ -1,7 +1,7 @@
 """MRC / REC volumes as lazy dask arrays: memory-mapped on disk, range requests over HTTP.
 
 Over the network the header, the size and each block of planes go through the on-disk
-cache (:mod:`..downloads.cache`), keyed by URL and byte range: the blocks are whole
+cache (:mod:`..net.cache`), keyed by URL and byte range: the blocks are whole
 planes in fixed chunks, so reopening asks for the same ranges and finds them on disk.
 
 The header is checked before anything is mapped or fetched (:func:`check_header`): sizes
@@ -25,10 +25,10 @@ import numpy as np
 from mrcfile import utils as mrc_utils
 from mrcfile.dtypes import HEADER_DTYPE
 
-from ..downloads.cache import DiskCache, cache_for
+from ..net.cache import DiskCache, cache_for
+from ..net.sources import filesystem, is_url
 from .errors import ReaderError
 from .regular_files import open_file
-from .sources import filesystem, is_url
 
 # Chunks of whole planes, about this many bytes each: one plane costs one read.
 CHUNK_BYTES = 8 * 2**20

@@ -6,7 +6,7 @@ metadata; each level of three or more dimensions is wrapped by
 napari's blocks are single planes, and the decompressed data held is bounded (see
 docs/benchmarks.md). ``NAPARI_CRYOET_EXPLORER_PLANE_CHUNKS=0`` wraps them as
 ``da.from_zarr`` would instead (blocks are whole chunks). Over the network every key is
-read through the on-disk cache (:mod:`..downloads.cache`), so a tomogram viewed once
+read through the on-disk cache (:mod:`..net.cache`), so a tomogram viewed once
 reopens from disk, offline too.
 
 What a file says is checked before napari sees it: each level's data type and codecs
@@ -37,13 +37,13 @@ from zarr.core.buffer import Buffer, BufferPrototype, default_buffer_prototype
 from zarr.core.sync import sync
 from zarr.storage import FsspecStore, LocalStore
 
-from ..downloads.cached_store import cached_store
+from ..net.cached_store import cached_store
+from ..net.sources import is_url, storage_options
 from .codecs import check_array_metadata
 from .errors import NotOurs, ReaderError
 from .ngff_transforms import Vector, corrected, place
 from .plane_chunks import thin_dask, whole_chunk_dask
 from .regular_files import kind_of
-from .sources import is_url, storage_options
 
 # NGFF units that portal-like files use, in Angstrom.
 _TO_ANGSTROM = {"angstrom": 1.0, "nanometer": 10.0, "micrometer": 1e4}

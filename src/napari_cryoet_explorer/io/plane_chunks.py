@@ -39,7 +39,7 @@ import zarr
 from zarr.core.buffer import Buffer, default_buffer_prototype
 from zarr.core.sync import sync
 
-from ..downloads.cache import SourceUnavailable
+from ..net.cache import SourceUnavailable
 from .codecs import check_array
 from .errors import ReaderError
 

@@ -20,7 +20,7 @@ import threading
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from . import sources
+from ..net import sources
 from .errors import ReaderError
 
 log = logging.getLogger(__name__)

@@ -8,13 +8,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..net.sources import is_url
 from .annotations import read_annotation_file
 from .download_tree import parse_annotation_name, spacing_from_path
 from .errors import NotOurs
 from .folders import is_run_dir, open_folder, run_dirs
 from .layers import LayerData
 from .names import ANNOTATIONS, TOMOGRAMS, portal_names
-from .sources import is_url
 from .tiltseries import TILT_SERIES, is_tiltseries_folder, open_tiltseries_folder, read_tiltseries
 from .tomogram import read_tomogram
 

@@ -17,13 +17,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..net.sources import is_url, name_of
 from .download_tree import positive_number
 from .errors import ReaderError
 from .layers import LayerData, image_layer
 from .mrc import read_mrc
 from .ome_zarr import angstrom_factor, read_multiscale
 from .regular_files import read_bytes, read_json
-from .sources import is_url, name_of
 
 if TYPE_CHECKING:
     from ..portal.models import TiltSeries

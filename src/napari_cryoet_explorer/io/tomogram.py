@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from ..net.sources import is_url, name_of
 from .download_tree import (
     positive_number,
     run_name_from_path,
@@ -21,7 +22,6 @@ from .layers import LayerData, image_layer
 from .mrc import read_mrc
 from .names import tomogram_name
 from .ome_zarr import angstrom_factor, read_multiscale
-from .sources import is_url, name_of
 
 MRC_SUFFIXES = (".mrc", ".rec", ".map")
 

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
-from ..limits import Limits
+from ..net.limits import Limits
 from . import depositions, facets, parse, queries, resolve, search
 from .depositions import Deposition
 from .errors import PortalNotFoundError, PortalResponseError

@@ -3,7 +3,7 @@
 Every request has connect, read and total timeouts (aiohttp's ``ClientTimeout``); the
 answer is read as it streams and abandoned past ``max_answer_bytes``; retries with
 backoff stop after ``RetryPolicy.attempts`` tries or when the call's deadline is spent,
-whichever comes first (limits in :mod:`napari_cryoet_explorer.limits`).
+whichever comes first (limits in :mod:`napari_cryoet_explorer.net.limits`).
 
 Requests run on fsspec's background event loop while the calling thread waits, so a
 call in flight can be cancelled from another thread: ``limits.calls_in_flight`` lists
@@ -30,7 +30,7 @@ from urllib.parse import urlparse
 import aiohttp
 from fsspec.asyn import get_loop
 
-from ..limits import Call, Limits, megabytes, seconds, variable
+from ..net.limits import Call, Limits, megabytes, seconds, variable
 from .errors import (
     PortalCancelled,
     PortalConnectionError,

@@ -6,18 +6,17 @@ import sys
 import threading
 from pathlib import Path
 
-from .cache import cached_portal
 from .server import ReplicaServer
 
 
 def run_replica(
-    data: str | None, port: int, latency_ms: float, *, stop: threading.Event | None = None
+    data: str, port: int, latency_ms: float, *, stop: threading.Event | None = None
 ) -> int:
-    """Serve ``data`` (default: the cached demo portal); return an exit code.
+    """Serve the portal folder ``data``; return an exit code.
 
     ``stop`` lets a caller (a test) end the server; otherwise it runs until Ctrl-C.
     """
-    folder = Path(data) if data else cached_portal("demo")
+    folder = Path(data)
     if not (folder / "portal.json").is_file():
         sys.stderr.write(f"napari-cryoet-explorer replica: no portal.json in {folder}\n")
         return 1

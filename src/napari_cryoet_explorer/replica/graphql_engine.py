@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
@@ -21,26 +22,64 @@ from graphql import (
     GraphQLObjectType,
     GraphQLResolveInfo,
     GraphQLSchema,
+    MaxIntrospectionDepthRule,
     execute_sync,
     get_named_type,
     parse,
     validate,
 )
+from graphql.validation.validate import ValidationAbortedError
 
 from .aggregates import Aggregator, ColumnValues
 from .fast_executor import LeafExecutor, LeafGetter
 from .filters import WhereCompiler, count_rows
 from .ordering import Sorter
 from .paging import connection
+from .query_limits import (
+    DEFAULT_LIMITS,
+    QueryLimits,
+    QueryTooExpensive,
+    shape_rule,
+    specified_rules_within,
+)
 from .relations import Graph
 from .schema_model import SchemaModel, portal_model, portal_schema
 from .store import Row, Store, global_id
 
 Plan = Callable[[Any, GraphQLResolveInfo, dict[str, Any]], Any]
 
-__all__ = ["Engine", "portal_schema"]
+__all__ = ["Answer", "Engine", "portal_schema"]
 
 _DOCUMENT_CACHE = 256
+_CACHED_QUERY_CHARS = 65_536
+# graphql-core's parser ends every refusal of a document over its limits so.
+_PARSER_LIMIT = "Parsing aborted."
+# ... and its validation says only this when a work budget ran out (not the error count).
+_VALIDATION_BUDGET = "Validation aborted."
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A GraphQL answer and the HTTP status it goes with.
+
+    Attributes
+    ----------
+    status : int
+        200, or 400 when the request was refused by one of the engine's limits.
+    result : dict
+        The standard ``{"data": ..., "errors": [...]}`` answer.
+    """
+
+    status: int
+    result: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    """A document that will not be executed: its errors, and whether a limit refused it."""
+
+    errors: list[GraphQLError]
+    by_limit: bool
 
 
 class Engine:
@@ -56,6 +95,8 @@ class Engine:
         Base URL that replaces ``{files}`` in string values (the server's file root).
     s3_url : str, optional
         Bucket URL that replaces the public bucket's in S3 paths (see :class:`.Graph`).
+    limits : QueryLimits, optional
+        Bounds on documents and answers (see :mod:`.query_limits`).
     """
 
     def __init__(
@@ -64,8 +105,10 @@ class Engine:
         schema: GraphQLSchema | None = None,
         files_url: str | None = None,
         s3_url: str | None = None,
+        limits: QueryLimits = DEFAULT_LIMITS,
     ) -> None:
         self.store = store
+        self.limits = limits
         self.model = portal_model() if schema is None else SchemaModel(schema)
         self.schema = self.model.schema
         self.graph = Graph(store, files_url, s3_url)
@@ -76,8 +119,18 @@ class Engine:
         self._column_types = self._aggregate_column_types()
         self._document = functools.lru_cache(maxsize=_DOCUMENT_CACHE)(self._parse)
         self._executor: type[LeafExecutor] = type(
-            "EngineExecutor", (LeafExecutor,), {"leaf_getter": staticmethod(self._leaf_getter)}
+            "EngineExecutor",
+            (LeafExecutor,),
+            {
+                "leaf_getter": staticmethod(self._leaf_getter),
+                "max_values": limits.max_values,
+                "max_resolved": limits.max_resolved,
+            },
         )
+        # Limits first, alone: the specified rules include quadratic ones
+        # (overlapping fields) that must never see a document of unbounded size.
+        self._limit_rules = (shape_rule(limits), MaxIntrospectionDepthRule)
+        self._rules = specified_rules_within(limits)
 
     def execute(
         self,
@@ -86,18 +139,42 @@ class Engine:
         operation_name: str | None = None,
     ) -> dict[str, Any]:
         """Run a GraphQL document; the standard ``{"data": ..., "errors": [...]}`` answer."""
-        document = self._document(query)
-        if isinstance(document, list):
-            return dict(ExecutionResult(None, document).formatted)
-        result = execute_sync(
-            self.schema,
-            document,
-            variable_values=variables,
-            operation_name=operation_name,
-            field_resolver=self._resolve,
-            executor_class=self._executor,
-        )
-        return dict(result.formatted)
+        return self.answer(query, variables, operation_name).result
+
+    def answer(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        operation_name: str | None = None,
+    ) -> Answer:
+        """Run a GraphQL document; the answer with its HTTP status.
+
+        Documents over the limits (tokens, depth, aliases, fields) and answers that
+        outgrow the value budget are refused with status 400 and one error saying
+        which limit; other errors are answered with status 200, as usual in GraphQL.
+        """
+        # Only short texts are kept: a cache of 1 MB hostile queries would be large.
+        short = len(query) <= _CACHED_QUERY_CHARS
+        document = self._document(query) if short else self._parse(query)
+        if isinstance(document, _Refusal):
+            result = ExecutionResult(None, document.errors).formatted
+            return Answer(400 if document.by_limit else 200, dict(result))
+        try:
+            executed = execute_sync(
+                self.schema,
+                document,
+                variable_values=variables,
+                operation_name=operation_name,
+                field_resolver=self._resolve,
+                executor_class=self._executor,
+            )
+        except QueryTooExpensive as error:  # in case a path re-raises it unhandled
+            return Answer(400, dict(ExecutionResult(None, [error]).formatted))
+        errors = executed.errors or []
+        refused: list[GraphQLError] = [e for e in errors if isinstance(e, QueryTooExpensive)]
+        if refused:  # no partial answer: the budget may have run out anywhere
+            return Answer(400, dict(ExecutionResult(None, refused[:1]).formatted))
+        return Answer(200, dict(executed.formatted))
 
     def warm(self) -> None:
         """Build now the indexes that relationships use, rather than on first use."""
@@ -107,14 +184,31 @@ class Engine:
                 if many.back_key is not None and many.child in present:
                     self.store.index(many.child, many.back_key)
 
-    def _parse(self, query: str) -> DocumentNode | list[GraphQLError]:
+    def _parse(self, query: str) -> DocumentNode | _Refusal:
         # Parsed and validated once per query text: clients repeat the same paged query.
+        limits = self.limits
         try:
-            document = parse(query)
+            document = parse(
+                query,
+                max_lexical_tokens=limits.max_tokens,
+                max_comments=limits.max_comments,
+                max_source_length=limits.max_body_bytes,
+            )
         except GraphQLError as error:
-            return [error]
-        errors = validate(self.schema, document)
-        return errors if errors else document
+            return _Refusal([error], error.message.endswith(_PARSER_LIMIT))
+        errors = validate(self.schema, document, self._limit_rules, max_errors=limits.max_errors)
+        if not errors:
+            errors = validate(self.schema, document, self._rules, max_errors=limits.max_errors)
+            if not any(_out_of_budget(e) for e in errors):
+                return _Refusal(errors, False) if errors else document
+        if any(_out_of_budget(e) for e in errors):
+            # graphql-core says only "Validation aborted.": say which work ran out.
+            message = (
+                "Query refused: validating it takes more work than this server spends on "
+                "one query (nest fewer fragments, select each field once)."
+            )
+            errors = [GraphQLError(message)]
+        return _Refusal(errors, True)
 
     # -- resolvers -------------------------------------------------------------
 
@@ -227,3 +321,7 @@ class Engine:
         if offset < 0 or (limit is not None and limit < 0):
             raise ValueError("limit and offset must be non-negative")
         return rows[offset : None if limit is None else offset + limit]
+
+
+def _out_of_budget(error: GraphQLError) -> bool:
+    return isinstance(error, ValidationAbortedError) and error.message == _VALIDATION_BUDGET

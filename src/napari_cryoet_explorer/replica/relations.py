@@ -6,8 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .schema_model import ToMany, ToOne
-from .store import FILES_PLACEHOLDER, Row, Store
-from .synthetic_paths import S3_BUCKET
+from .store import FILES_PLACEHOLDER, S3_BUCKET, Row, Store
 
 Getter = Callable[[Row], Any]
 

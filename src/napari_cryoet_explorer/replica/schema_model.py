@@ -4,6 +4,10 @@ Entity types are the item types of the root list fields (``datasets: [Dataset!]!
 For each one: its scalar fields, its to-one relationships (``Run.dataset`` through
 ``Run.datasetId``), its to-many connections (``Dataset.runs``, through the child's key
 pointing back at the parent) and their ``...Aggregate`` siblings.
+
+The served schema announces the directives the public portal's server announces
+(graphql-core 3.2's), so that clients on graphql-core 3.2 can build a schema from the
+replica's introspection answer (see :func:`with_portal_directives`).
 """
 
 from __future__ import annotations
@@ -13,12 +17,22 @@ from dataclasses import dataclass, field
 from importlib import resources
 
 from graphql import (
+    DEFAULT_DEPRECATION_REASON,
+    DirectiveLocation,
+    GraphQLArgument,
+    GraphQLDefaultInput,
+    GraphQLDeprecatedDirective,
+    GraphQLDirective,
     GraphQLEnumType,
     GraphQLField,
+    GraphQLIncludeDirective,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
+    GraphQLSkipDirective,
+    GraphQLSpecifiedByDirective,
+    GraphQLString,
     GraphQLType,
     build_schema,
     get_named_type,
@@ -27,11 +41,54 @@ from graphql import (
 DATETIME = "DateTime"
 
 
+# @deprecated as graphql-core 3.2 defines it. 3.3 adds the location DIRECTIVE_DEFINITION,
+# which 3.2's DirectiveLocation lacks: its build_client_schema then fails with
+# "deprecated locations must be specified as a collection of DirectiveLocation enum
+# values". (3.3 also makes `reason` non-null; 3.2 keeps it nullable.)
+_DEPRECATED_32 = GraphQLDirective(
+    name="deprecated",
+    locations=[
+        DirectiveLocation.FIELD_DEFINITION,
+        DirectiveLocation.ARGUMENT_DEFINITION,
+        DirectiveLocation.INPUT_FIELD_DEFINITION,
+        DirectiveLocation.ENUM_VALUE,
+    ],
+    args={
+        "reason": GraphQLArgument(
+            GraphQLString,
+            description=GraphQLDeprecatedDirective.args["reason"].description,
+            default=GraphQLDefaultInput(value=DEFAULT_DEPRECATION_REASON),
+        )
+    },
+    description=GraphQLDeprecatedDirective.description,
+)
+# The directives graphql-core 3.2 specifies (it has no @oneOf), in its order.
+PORTAL_DIRECTIVES: tuple[GraphQLDirective, ...] = (
+    GraphQLIncludeDirective,
+    GraphQLSkipDirective,
+    _DEPRECATED_32,
+    GraphQLSpecifiedByDirective,
+)
+
+
+def with_portal_directives(schema: GraphQLSchema) -> GraphQLSchema:
+    """``schema`` announcing :data:`PORTAL_DIRECTIVES` instead of graphql-core 3.3's.
+
+    Only the directives announced by introspection change: none of them is used in
+    queries other than ``@include`` and ``@skip``, which stay as they are, and the
+    schema declares no ``@oneOf`` input types.
+    """
+    kwargs = schema.to_kwargs()
+    kwargs["directives"] = PORTAL_DIRECTIVES
+    return GraphQLSchema(**kwargs)
+
+
 @functools.cache
 def portal_schema() -> GraphQLSchema:
-    """The GraphQL schema shipped inside the ``cryoet-data-portal`` package (parsed once)."""
+    """The GraphQL schema shipped inside the ``cryoet-data-portal`` package (parsed once),
+    with the directives the public portal announces."""
     text = (resources.files("cryoet_data_portal") / "data" / "schema.graphql").read_text()
-    return build_schema(text)
+    return with_portal_directives(build_schema(text))
 
 
 @dataclass(frozen=True)

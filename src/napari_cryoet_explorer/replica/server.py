@@ -2,14 +2,15 @@
 
 It binds 127.0.0.1 only and runs its own event loop in a background thread, so tests,
 benchmarks and the demo can start it from synchronous code. Knobs (latency, a rate of
-503 answers, stalls) can be changed while it runs; every request is logged.
+503 answers, stalls) can be changed while it runs; every request is logged. Requests
+over the :class:`.QueryLimits` (body size, JSON nesting, document size and shape, the
+answer's budget) are refused with 413 or 400 and a GraphQL error saying which limit.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import random
 import threading
 import time
@@ -26,6 +27,8 @@ from aiohttp import web
 
 from .faults import Fault
 from .graphql_engine import Engine
+from .graphql_http import GraphQLParams, Refused, read_params
+from .query_limits import DEFAULT_LIMITS, QueryLimits
 from .store import Row, Store
 
 HOST = "127.0.0.1"
@@ -107,6 +110,8 @@ class ReplicaServer:
         Bucket URL (``s3://test-bucket``) put in place of the public bucket's in the
         S3 paths GraphQL answers, for downloads from a bucket a test serves; by default
         they name the public bucket, as the portal does.
+    limits : QueryLimits
+        Bounds on GraphQL requests and answers (see :mod:`.query_limits`).
 
     Notes
     -----
@@ -128,8 +133,10 @@ class ReplicaServer:
         warm: bool = False,
         log_limit: int = 100_000,
         s3_url: str | None = None,
+        limits: QueryLimits = DEFAULT_LIMITS,
     ) -> None:
         self._source = source
+        self.limits = limits
         if files_dir is not None:
             self.data_dir: Path | None = Path(files_dir).resolve()
         elif isinstance(source, str | Path):
@@ -269,7 +276,7 @@ class ReplicaServer:
 
     async def _start(self) -> None:
         self._stopping = asyncio.Event()
-        app = web.Application(middlewares=[self._knobs], client_max_size=16 * 2**20)
+        app = web.Application(middlewares=[self._knobs], client_max_size=self.limits.max_body_bytes)
         app.router.add_route("POST", "/graphql", self._graphql)
         app.router.add_get("/graphql", self._graphql, allow_head=False)
         app.router.add_get("/files/{path:.*}", self._file)  # HEAD too
@@ -280,7 +287,9 @@ class ReplicaServer:
         await site.start()
         self.port = int(self._runner.addresses[0][1])
         assert self.store is not None
-        self.engine = Engine(self.store, files_url=self.files_url, s3_url=self.s3_url)
+        self.engine = Engine(
+            self.store, files_url=self.files_url, s3_url=self.s3_url, limits=self.limits
+        )
         if self._warm:
             self.engine.warm()
 
@@ -331,33 +340,16 @@ class ReplicaServer:
 
     async def _graphql(self, request: web.Request) -> web.Response:
         try:
-            if request.method == "POST":
-                body = await request.json()
-            else:
-                body = dict(request.query)
-                if "variables" in body:
-                    body["variables"] = json.loads(body["variables"])
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return web.json_response({"errors": [{"message": "body is not JSON"}]}, status=400)
-        if not isinstance(body, dict) or not isinstance(body.get("query"), str):
-            return web.json_response({"errors": [{"message": "no query"}]}, status=400)
-        variables = body.get("variables")
-        if isinstance(variables, str):  # some clients send them as a JSON string
-            try:
-                variables = json.loads(variables)
-            except json.JSONDecodeError:
-                variables = [variables]  # refused below
-        if variables is not None and not isinstance(variables, dict):
-            return web.json_response(
-                {"errors": [{"message": "variables is not an object"}]}, status=400
-            )
-        request[QUERY] = body["query"]
+            params = await read_params(request, self.limits)
+        except Refused as refused:
+            return refused.response()
+        request[QUERY] = params.query
         engine = self.engine
         assert engine is not None
-        payload = await asyncio.get_running_loop().run_in_executor(
-            self._executor, _answer, engine, body["query"], variables, body.get("operationName")
+        status, payload = await asyncio.get_running_loop().run_in_executor(
+            self._executor, _answer, engine, params
         )
-        return web.Response(body=payload, content_type="application/json")
+        return web.Response(status=status, body=payload, content_type="application/json")
 
     async def _file(self, request: web.Request) -> web.StreamResponse:
         if self.data_dir is None:
@@ -401,7 +393,6 @@ class ReplicaServer:
                 self._graphql_count += 1
 
 
-def _answer(
-    engine: Engine, query: str, variables: dict[str, Any] | None, operation: str | None
-) -> bytes:
-    return orjson.dumps(engine.execute(query, variables, operation))
+def _answer(engine: Engine, params: GraphQLParams) -> tuple[int, bytes]:
+    answer = engine.answer(params.query, params.variables, params.operation_name)
+    return answer.status, orjson.dumps(answer.result)

@@ -27,6 +27,9 @@ Index = dict[Any, list[Row]]
 
 FILES_PLACEHOLDER = "{files}"
 PORTAL_JSON = "portal.json"
+# The real portal's public bucket: S3 paths in rows name it; a replica with an S3 server
+# rewrites them to its own (:mod:`.relations`).
+S3_BUCKET = "s3://cryoet-data-portal-public"
 
 
 class Store:

@@ -18,13 +18,13 @@ import dask
 import numpy as np
 import pytest
 
-from napari_cryoet_explorer.downloads import cache
-from napari_cryoet_explorer.downloads.cache import DiskCache, SourceUnavailable, counts
 from napari_cryoet_explorer.io import ReaderError, read_annotation_file, read_tomogram
 from napari_cryoet_explorer.io.mrc import read_mrc
-from napari_cryoet_explorer.io.sources import read_bytes, read_json
+from napari_cryoet_explorer.net import cache
+from napari_cryoet_explorer.net.cache import DiskCache, SourceUnavailable, counts
+from napari_cryoet_explorer.net.sources import read_bytes, read_json
 from napari_cryoet_explorer.replica.server import ReplicaServer
-from napari_cryoet_explorer.replica.synthetic import GeneratedPortal
+from napari_cryoet_explorer.synthetic.portal import GeneratedPortal
 
 RUN = "10000/TS_001"
 METADATA = (".zattrs", ".zgroup", ".zarray", ".zmetadata", "zarr.json")

@@ -6,10 +6,10 @@ body read into memory has a total timeout (``Limits.file_s``), a size cap
 (``Limits.max_file_bytes``, checked against the announced length before reading, then
 as it streams) and a rate floor (``Limits.min_rate`` over ``Limits.read_s``). Every
 request has aiohttp's connect and read timeouts (the session's, from
-:func:`~..io.sources.storage_options`).
+:func:`~.sources.storage_options`).
 
 A host whose read timed out fails at once for ``Limits.read_s`` afterwards
-(:class:`~..limits.HostStalled`): a viewer asking for sixteen chunks of a stalled server
+(:class:`~.limits.HostStalled`): a viewer asking for sixteen chunks of a stalled server
 waits for one timeout, not sixteen.
 """
 
@@ -25,7 +25,7 @@ from fsspec.implementations.http import HTTPFileSystem
 from zarr.abc.store import Store
 from zarr.storage import FsspecStore
 
-from ..limits import (
+from .limits import (
     HostStalled,
     Limits,
     LowSpeed,

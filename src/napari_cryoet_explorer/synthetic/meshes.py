@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .synthetic_omezarr import Shape3
-from .synthetic_volumes import render_balls
+from .omezarr import Shape3
+from .volumes import render_balls
 
 # Halfway between outside (0) and inside (1): the surface lies between the voxels.
 ISO_LEVEL = 0.5

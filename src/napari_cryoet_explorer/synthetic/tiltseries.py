@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from .synthetic_omezarr import ZarrLevelWriter, _dump_zarr_json, _write_small_mrc
-from .synthetic_scene import Scene
+from .omezarr import ZarrLevelWriter, _dump_zarr_json, _write_small_mrc
+from .scene import Scene
 
 N_LEVELS = 3
 # Width (pixels) of a projected blob, and the noise on every image (blobs peak near 1).

@@ -4,8 +4,8 @@ The shape of the real portal: one dataset much larger than the rest, runs with o
 two voxel spacings, a tomogram per spacing (and on some runs a second, portal-standard
 alignment with its own tomogram) and a few annotations per run, each with its shapes and
 files. Imaging, processing, annotation methods, depositions and authors vary as in the
-file-writing presets (:mod:`.synthetic_imaging`, :mod:`.synthetic_annotations`,
-:mod:`.synthetic_people`, :mod:`.synthetic_depositions`). Paths follow the portal's
+file-writing presets (:mod:`.imaging`, :mod:`.annotations`,
+:mod:`.people`, :mod:`.depositions`). Paths follow the portal's
 layout but nothing is written to disk. Tomogram and annotation authors are left out to
 keep the store small.
 """
@@ -16,16 +16,16 @@ import gc
 
 import numpy as np
 
-from . import synthetic_annotations as anns
-from . import synthetic_datasets as datasets
-from . import synthetic_imaging as imaging
-from . import synthetic_paths as paths
-from . import synthetic_people as people
-from . import synthetic_tomograms as tomograms
-from .store import Row
-from .synthetic_depositions import Depositions
-from .synthetic_presets import Preset
-from .synthetic_rows import Rows
+from ..replica.store import Row
+from . import annotations as anns
+from . import datasets as datasets
+from . import imaging as imaging
+from . import paths as paths
+from . import people as people
+from . import tomograms as tomograms
+from .depositions import Depositions
+from .presets import Preset
+from .rows import Rows
 
 FIRST_DATASET_ID = 10000
 DATASETS_PER_DEPOSITION = 50

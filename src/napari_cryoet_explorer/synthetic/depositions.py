@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from .store import Row
-from .synthetic_datasets import ORGANISMS, dataset_dates, dataset_entries, dataset_publications
-from .synthetic_people import Team, annotation_deposition_team, authors, dataset_team
-from .synthetic_rows import Rows, iso_date
+from ..replica.store import Row
+from .datasets import ORGANISMS, dataset_dates, dataset_entries, dataset_publications
+from .people import Team, annotation_deposition_team, authors, dataset_team
+from .rows import Rows, iso_date
 
 
 class Deposit(NamedTuple):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .store import Row
+from ..replica.store import Row
 
 # A fixed ``last_updated_at`` (2024-06-01 UTC) so the same seed writes the same files.
 LAST_UPDATED = 1717200000

@@ -7,8 +7,8 @@ whose content is moved by the alignment's shift.
 
 What the rows say of how the data was made (microscope, camera, tilt scheme,
 reconstruction, annotation method, ground truth, authors, depositions) varies with the
-dataset and run indices (see :mod:`.synthetic_imaging`, :mod:`.synthetic_annotations`,
-:mod:`.synthetic_people` and :mod:`.synthetic_depositions`), never with the seed.
+dataset and run indices (see :mod:`.imaging`, :mod:`.annotations`,
+:mod:`.people` and :mod:`.depositions`), never with the seed.
 """
 
 from __future__ import annotations
@@ -19,23 +19,23 @@ from typing import Any
 
 import numpy as np
 
-from . import synthetic_annotations as anns
-from . import synthetic_datasets as datasets
-from . import synthetic_imaging as imaging
-from . import synthetic_metadata as meta
-from . import synthetic_paths as paths
-from . import synthetic_people as people
-from . import synthetic_tiltseries as ts
-from . import synthetic_tomograms as tomograms
-from .store import Row
-from .synthetic_depositions import Deposit, Depositions
-from .synthetic_files import point_record, resize_nearest, write_json, write_ndjson, write_png
-from .synthetic_meshes import ball_isosurface, write_glb
-from .synthetic_omezarr import Box, Shape3, VolumeKind, write_volume
-from .synthetic_presets import Preset
-from .synthetic_rows import Rows
-from .synthetic_scene import Scene, SceneObject, make_scene
-from .synthetic_volumes import render_balls, render_blobs, render_noise
+from ..replica.store import Row
+from . import annotations as anns
+from . import datasets as datasets
+from . import imaging as imaging
+from . import metadata as meta
+from . import paths as paths
+from . import people as people
+from . import tiltseries as ts
+from . import tomograms as tomograms
+from .depositions import Deposit, Depositions
+from .files import point_record, resize_nearest, write_json, write_ndjson, write_png
+from .meshes import ball_isosurface, write_glb
+from .omezarr import Box, Shape3, VolumeKind, write_volume
+from .presets import Preset
+from .rows import Rows
+from .scene import Scene, SceneObject, make_scene
+from .volumes import render_balls, render_blobs, render_noise
 
 POINT_FILES = {
     # shape type -> (file suffix, ndJSON record type)

@@ -4,9 +4,9 @@ tomograms, with their files' URLs and S3 paths.
 
 from __future__ import annotations
 
-from .store import Row
-from .synthetic_imaging import PORTAL_STANDARD, RECONSTRUCTIONS, Reconstruction
-from .synthetic_paths import (
+from ..replica.store import Row
+from .imaging import PORTAL_STANDARD, RECONSTRUCTIONS, Reconstruction
+from .paths import (
     alignment_rel,
     files_url,
     key_photo_rel,
@@ -14,7 +14,7 @@ from .synthetic_paths import (
     tomogram_rel,
     vs_rel,
 )
-from .synthetic_rows import Rows, iso_date
+from .rows import Rows, iso_date
 
 IDENTITY_AFFINE = "[[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]]"
 
@@ -29,7 +29,7 @@ def tiltseries(
 ) -> Row:
     """The tilt series row of a run (file URLs are set once its files are written).
 
-    ``setup`` holds the imaging fields (:func:`~.synthetic_imaging.imaging`); ``sizeZ``
+    ``setup`` holds the imaging fields (:func:`~.imaging.imaging`); ``sizeZ``
     is the tilt count.
     """
     return rows.add(
@@ -142,8 +142,8 @@ def tomogram(
     """A tomogram record (OME-Zarr and MRC paths, sizes, scales, key photos).
 
     ``recon`` says how the author made it; portal-standard tomograms are the portal's
-    own (:data:`~.synthetic_imaging.PORTAL_STANDARD`). Authors come from
-    :func:`~.synthetic_people.authors`.
+    own (:data:`~.imaging.PORTAL_STANDARD`). Authors come from
+    :func:`~.people.authors`.
     """
     made = PORTAL_STANDARD if portal_standard else recon
     spacing = float(vs_row["voxelSpacing"])

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .synthetic_omezarr import Box, Shape3
+from .omezarr import Box, Shape3
 
 NOISE_TILE = 64
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .store import Row
-from .synthetic_paths import annotation_rel, files_url, s3_url, slug
-from .synthetic_rows import Rows, iso_date
+from ..replica.store import Row
+from .paths import annotation_rel, files_url, s3_url, slug
+from .rows import Rows, iso_date
 
 OBJECTS = {
     "ribosome": "GO:0022626",
@@ -103,7 +103,7 @@ def annotation(
 ) -> Row:
     """An annotation of one object at one voxel spacing; ``scores`` are its precision and
     recall when it reports them. Files come from :func:`annotation_file`, authors from
-    :func:`~.synthetic_people.authors`."""
+    :func:`~.people.authors`."""
     spacing = float(vs_row["voxelSpacing"])
     name = slug(object_name)
     rel = f"{annotation_rel(dataset_id, run_row['name'], spacing, folder_id)}/{name}-1.0.json"

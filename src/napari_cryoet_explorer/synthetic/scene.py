@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .synthetic_volumes import Blobs, covariance
+from .volumes import Blobs, covariance
 
 # Blob sizes in voxels of the finest spacing, before the preset's ``blob_scale``.
 RIBOSOME_SIGMA = (1.0, 2.0)  # across, along the particle z axis

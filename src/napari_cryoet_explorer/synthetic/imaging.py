@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from typing import NamedTuple
 
-from .store import Row
+from ..replica.store import Row
 
 # -- what varies between datasets and runs ------------------------------------------
 #

@@ -6,10 +6,10 @@ publications, related database entries and funding.
 
 from __future__ import annotations
 
-from .store import Row
-from .synthetic_imaging import empiar_entry
-from .synthetic_paths import files_url, run_rel, s3_url
-from .synthetic_rows import Rows, iso_date
+from ..replica.store import Row
+from .imaging import empiar_entry
+from .paths import files_url, run_rel, s3_url
+from .rows import Rows, iso_date
 
 # organism | NCBI taxid | cell | cell type id | tissue | tissue id | sample type
 _SAMPLES = """
@@ -64,7 +64,7 @@ def dataset(
     """A dataset; organism, cell, tissue and cross references vary with ``index``.
 
     ``key_photos`` holds the snapshot and thumbnail paths when those files exist.
-    Authors come from :func:`~.synthetic_people.authors` and funding from :func:`funding`.
+    Authors come from :func:`~.people.authors` and funding from :func:`funding`.
     """
     organism, taxid, cell, cell_id, tissue, tissue_id, sample = ORGANISMS[index % len(ORGANISMS)]
     rel = f"{dataset_id}/"

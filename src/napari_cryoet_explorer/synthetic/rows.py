@@ -1,7 +1,7 @@
 """Metadata rows for the synthetic portal: the collector that hands out ids, and dates.
 
-Rows are keyed by the schema's field names. Each builder (``synthetic_datasets``,
-``synthetic_tomograms``, ``synthetic_annotations``...) fills the fields the real portal
+Rows are keyed by the schema's field names. Each builder (``datasets``,
+``tomograms``, ``annotations``...) fills the fields the real portal
 fills (every non-null one included), with values of the schema's types: enums by value
 name, ``DateTime`` as ISO-8601 strings (:func:`iso_date`).
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
-from .store import Row
+from ..replica.store import Row
 
 BASE_DATE = datetime(2023, 4, 1, tzinfo=UTC)
 

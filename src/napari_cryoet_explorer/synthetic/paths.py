@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import functools
 
-from .store import FILES_PLACEHOLDER
+from ..replica.store import FILES_PLACEHOLDER, S3_BUCKET
 
-S3_BUCKET = "s3://cryoet-data-portal-public"
 FIRST_FOLDER_ID = 100
 
 

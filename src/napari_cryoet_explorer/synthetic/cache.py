@@ -7,7 +7,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from .synthetic import GENERATOR_VERSION, generate_portal
+from .portal import GENERATOR_VERSION, generate_portal
 
 
 def cache_root() -> Path:

@@ -1,7 +1,7 @@
 """A bounded on-disk cache of the files read from the portal while viewing (Qt-free).
 
 Every chunk, metadata file or byte range fetched over http(s) / s3 is kept in one file
-under :func:`~.places.chunk_cache_root`, named by a hash of its URL, so reopening a
+under :func:`chunk_cache_root`, named by a hash of its URL, so reopening a
 tomogram is served from disk and works with the network gone. What it does:
 
 - Persistent across processes: the folder is the index; nothing is kept only in memory.
@@ -41,8 +41,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from .places import chunk_cache_root
-
 MAX_ENV = "NAPARI_CRYOET_EXPLORER_CACHE_MAX_GB"
 OFF_ENV = "NAPARI_CRYOET_EXPLORER_CACHE_OFF"
 DEFAULT_MAX_BYTES = 10 * 2**30
@@ -60,6 +58,16 @@ HEADER_BYTES = len(_MAGIC) + 1 + 8 + 4
 _TMP = ".tmp-"
 _HEX2 = re.compile(r"[0-9a-f]{2}")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+def chunk_cache_root() -> Path:
+    """The on-disk cache of chunks and metadata read while viewing:
+    ``$NAPARI_CRYOET_EXPLORER_CACHE``, else ``$XDG_CACHE_HOME/napari-cryoet-explorer/chunks``."""
+    explicit = os.environ.get("NAPARI_CRYOET_EXPLORER_CACHE")
+    if explicit:
+        return Path(explicit).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "napari-cryoet-explorer" / "chunks"
 
 
 class SourceUnavailable(OSError):
@@ -411,7 +419,7 @@ _caches_lock = threading.Lock()
 
 
 def default_cache() -> DiskCache | None:
-    """The cache under :func:`~.places.chunk_cache_root` with the configured bound, or None
+    """The cache under :func:`chunk_cache_root` with the configured bound, or None
     when it is turned off. One instance per folder and bound, shared by all readers."""
     if not enabled():
         return None
@@ -439,6 +447,7 @@ def describe(source: str, count: Counts | None = None) -> str:
 
 
 __all__ = [
+    "chunk_cache_root",
     "DEFAULT_MAX_BYTES",
     "HEADER_BYTES",
     "MAX_ENV",

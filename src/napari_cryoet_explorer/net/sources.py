@@ -1,9 +1,9 @@
 """Local paths and URLs alike: reading bytes and JSON, fsspec storage options.
 
-Whole files read from a URL go through the on-disk cache (:mod:`..downloads.cache`).
-Every network read is bounded (:mod:`..limits`): http(s) sessions have connect and read
+Whole files read from a URL go through the on-disk cache (:mod:`.cache`).
+Every network read is bounded (:mod:`.limits`): http(s) sessions have connect and read
 timeouts, bodies read whole have a total timeout, a size cap and a rate floor
-(:mod:`..downloads.bounded`), and S3 clients have connect and read timeouts.
+(:mod:`.bounded`), and S3 clients have connect and read timeouts.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from urllib.parse import urlparse
 import fsspec
 from fsspec.spec import AbstractFileSystem
 
-from ..downloads.bounded import BoundedHTTPFileSystem
-from ..downloads.cache import SourceUnavailable, cache_for
-from ..limits import Limits, NetworkTimeout, TooLarge
+from .bounded import BoundedHTTPFileSystem
+from .cache import SourceUnavailable, cache_for
+from .limits import Limits, NetworkTimeout, TooLarge
 
 
 def is_url(path: str | Path) -> bool:
@@ -47,7 +47,7 @@ def storage_options(path: str | Path, limits: Limits | None = None) -> dict[str,
 def filesystem(path: str | Path) -> tuple[AbstractFileSystem, str]:
     """The fsspec filesystem of a local path or URL, and the path within it.
 
-    Over http(s) a :class:`~..downloads.bounded.BoundedHTTPFileSystem`: ``cat_file``
+    Over http(s) a :class:`~.bounded.BoundedHTTPFileSystem`: ``cat_file``
     is bounded in time, size and rate.
     """
     if _is_http(path):
@@ -76,9 +76,9 @@ def read_bytes(path: str | Path, *, cache: bool = True) -> bytes:
         No such file (for a URL: the server said so, now or when last asked).
     OSError
         It could not be read (for a URL the message names it): among them
-        :class:`~..limits.NetworkTimeout` (no answer, or a trickle, within the limits),
-        :class:`~..limits.TooLarge` (over ``NAPARI_CRYOET_EXPLORER_MAX_FILE_MB``) and,
-        through the cache, :class:`~..downloads.cache.SourceUnavailable` wrapping them.
+        :class:`~.limits.NetworkTimeout` (no answer, or a trickle, within the limits),
+        :class:`~.limits.TooLarge` (over ``NAPARI_CRYOET_EXPLORER_MAX_FILE_MB``) and,
+        through the cache, :class:`~.cache.SourceUnavailable` wrapping them.
     """
     if not is_url(path):
         return Path(path).read_bytes()

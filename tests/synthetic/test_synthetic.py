@@ -25,13 +25,13 @@ from graphql import (
 
 from napari_cryoet_explorer.replica.graphql_engine import portal_schema
 from napari_cryoet_explorer.replica.store import FILES_PLACEHOLDER, Store
-from napari_cryoet_explorer.replica.synthetic import (
+from napari_cryoet_explorer.synthetic.omezarr import downsample
+from napari_cryoet_explorer.synthetic.portal import (
     GeneratedPortal,
     generate_portal,
     load_ground_truth,
     object_locations,
 )
-from napari_cryoet_explorer.replica.synthetic_omezarr import downsample
 
 NDJSON_KEYS = {
     "point": {"type", "location"},

@@ -24,17 +24,17 @@ from typing import Any
 import numpy as np
 import orjson
 
-from . import synthetic_datasets as datasets
-from . import synthetic_metadata as meta
-from . import synthetic_people as people
-from .store import PORTAL_JSON, Row
-from .synthetic_depositions import Depositions
-from .synthetic_files import write_json
-from .synthetic_omezarr import level_shape
-from .synthetic_presets import PRESETS, Preset
-from .synthetic_rows import Rows
-from .synthetic_runs import RunWriter
-from .synthetic_scale import FIRST_DATASET_ID, portal_entities
+from ..replica.store import PORTAL_JSON, Row
+from . import datasets as datasets
+from . import metadata as meta
+from . import people as people
+from .depositions import Depositions
+from .files import write_json
+from .omezarr import level_shape
+from .presets import PRESETS, Preset
+from .rows import Rows
+from .runs import RunWriter
+from .scale import FIRST_DATASET_ID, portal_entities
 
 GROUND_TRUTH_JSON = "ground_truth.json"
 # Bump when the generated files change, so cached portals are regenerated.

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .store import Row
-from .synthetic_annotations import AnnotationProfile
-from .synthetic_rows import Rows
+from ..replica.store import Row
+from .annotations import AnnotationProfile
+from .rows import Rows
 
 
 class Person(NamedTuple):
