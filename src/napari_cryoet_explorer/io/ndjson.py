@@ -28,9 +28,11 @@ from .rotations import ROTATION_TOLERANCE, improper
 
 __all__ = ["KINDS", "PointAnnotations", "parse_ndjson", "parse_ndjson_stream"]
 
-# Bytes of text per block: pyarrow spreads a block over the cores; measured on 2 cores,
-# 8 MiB parses as fast as 32 MiB with about a third less peak memory.
-BLOCK_BYTES = 1 << 23
+# Bytes of text per block. Measured on 2 cores (docs/benchmarks.md): 2 MiB parses as
+# fast as 8 MiB, and the peak memory of a read grows with the block (each block in
+# flight holds its text, its comma form and pyarrow's buffers): on a 300,000-point
+# `point` file 42 MB above the start with 2 MiB blocks, 105 MB with 8 MiB.
+BLOCK_BYTES = 1 << 21
 # Blocks parsed at once (pyarrow releases the GIL, so reading overlaps parsing).
 PARALLEL_BLOCKS = 2
 # Above this many points napari draws slowly; the user is told why.
