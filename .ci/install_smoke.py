@@ -134,7 +134,7 @@ def main() -> int:
         check_installed_copy()
 
         from napari_cryoet_explorer.replica.server import ReplicaServer
-        from napari_cryoet_explorer.replica.synthetic import generate_portal
+        from napari_cryoet_explorer.synthetic.portal import generate_portal
 
         portal = generate_portal(work / "portal", "tiny")
         datasets = sorted(p for p in portal.root.iterdir() if p.is_dir() and p.name.isdigit())
