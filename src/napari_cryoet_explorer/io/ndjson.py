@@ -28,11 +28,11 @@ from .rotations import ROTATION_TOLERANCE, improper
 
 __all__ = ["KINDS", "PointAnnotations", "parse_ndjson", "parse_ndjson_stream"]
 
-# Bytes of text per block. Measured on 2 cores (docs/benchmarks.md): 2 MiB parses as
-# fast as 8 MiB, and the peak memory of a read grows with the block (each block in
-# flight holds its text, its comma form and pyarrow's buffers): on a 300,000-point
-# `point` file 42 MB above the start with 2 MiB blocks, 105 MB with 8 MiB.
-BLOCK_BYTES = 1 << 21
+# Bytes of text per block. The peak memory of a read grows with the block (each block
+# in flight holds its text, its comma form and pyarrow's buffers): on a 300,000-point
+# `point` file 42 MB above the start with 2 MiB blocks, 66 MB with 4 MiB, 105 MB with
+# 8 MiB; on oriented points smaller blocks than 4 MiB cost time (docs/benchmarks.md).
+BLOCK_BYTES = 1 << 22
 # Blocks parsed at once (pyarrow releases the GIL, so reading overlaps parsing).
 PARALLEL_BLOCKS = 2
 # Above this many points napari draws slowly; the user is told why.
