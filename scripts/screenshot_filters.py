@@ -47,7 +47,7 @@ def main(path: str) -> int:
         widget = ExplorerWidget(viewer)
         dock = viewer.window.add_dock_widget(widget, name="CryoET Explorer", area="right")
         viewer.window._qt_window.resizeDocks([dock], [760], Qt.Orientation.Horizontal)
-        idle = lambda: not widget.jobs.busy and not widget._filter_timer.isActive()  # noqa: E731
+        idle = lambda: not widget.jobs.busy and not widget.filtering.timer.isActive()  # noqa: E731
         widget.connect_to_portal(server.url)
         wait(idle)
         panel = widget.filter_panel

@@ -74,5 +74,5 @@ def test_qt_is_imported_only_under_qt() -> None:
 
 def test_the_check_sees_relative_imports() -> None:
     """The resolver turns ``from ..net.cache import x`` in io/ into the absolute name."""
-    names = _imports(PACKAGE / "io" / "plane_chunks.py")
+    names = _imports(PACKAGE / "io" / "zarr_chunks.py")
     assert f"{NAME}.net.cache" in names and "zarr" in names

@@ -18,7 +18,7 @@ from .downloads.local_copies import LocalCopy, find_local
 from .io import LayerData, read_annotation_file, read_tomogram
 from .io.names import ANNOTATIONS, TOMOGRAMS, folder_id, portal_names, tomogram_name
 from .io.tomogram import with_contrast_limits
-from .net.cache import Counts, counts, describe
+from .net.cache_counts import Counts, counts, describe
 from .portal.models import (
     Annotation,
     AnnotationFile,

@@ -23,7 +23,7 @@ def _top(widget: ExplorerWidget) -> list[str]:
 
 def _settled(widget: ExplorerWidget, qtbot: Any) -> None:
     qtbot.waitUntil(
-        lambda: not widget.jobs.busy and not widget._filter_timer.isActive(), timeout=TIMEOUT
+        lambda: not widget.jobs.busy and not widget.filtering.timer.isActive(), timeout=TIMEOUT
     )
 
 

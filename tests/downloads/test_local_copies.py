@@ -16,8 +16,8 @@ from napari_cryoet_explorer.downloads.places import remember_download_folder
 from napari_cryoet_explorer.downloads.plan import Choice, run_items
 from napari_cryoet_explorer.downloads.transfer import download
 from napari_cryoet_explorer.io import LayerData
-from napari_cryoet_explorer.net import cache
-from napari_cryoet_explorer.net.cache import counts
+from napari_cryoet_explorer.net import cache_config
+from napari_cryoet_explorer.net.cache_counts import counts
 from napari_cryoet_explorer.opening import default_tomogram, openable_files, origin_note, plan
 from napari_cryoet_explorer.portal.client import PortalClient
 from napari_cryoet_explorer.portal.models import VoxelSpacingContents
@@ -31,7 +31,7 @@ def own_places(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """This test's own remembered folders and cache."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.setenv("NAPARI_CRYOET_EXPLORER_CACHE", str(tmp_path / "cache"))
-    monkeypatch.delenv(cache.OFF_ENV, raising=False)
+    monkeypatch.delenv(cache_config.OFF_ENV, raising=False)
 
 
 def test_urls_map_to_complete_copies(tiny_root: Path, tmp_path: Path) -> None:
@@ -128,7 +128,7 @@ def test_a_download_opens_from_disk_with_the_replica_stopped(
     assert origin_note(steps[0]) == f"from your download in {folder}"
 
     tiny_replica.stop()
-    monkeypatch.setenv(cache.OFF_ENV, "1")  # only the download can answer now
+    monkeypatch.setenv(cache_config.OFF_ENV, "1")  # only the download can answer now
     local = [layer for s in steps for layer in s.run()]
     _same_layers(local, online, online_arrays)
     for (_, kw, _), (_, net_kw, _) in zip(local, online, strict=True):

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from napari_cryoet_explorer.downloads import places
-from napari_cryoet_explorer.net.cache import chunk_cache_root
+from napari_cryoet_explorer.net.cache_config import chunk_cache_root
 
 
 def test_folders_newest_first_and_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,7 +15,7 @@ from portal_files import PortalFiles
 
 from napari_cryoet_explorer.io import open_run, read_tomogram
 from napari_cryoet_explorer.io.tomogram import with_contrast_limits
-from napari_cryoet_explorer.net.cache import OFF_ENV
+from napari_cryoet_explorer.net.cache_config import OFF_ENV
 from napari_cryoet_explorer.replica.server import ReplicaServer
 from napari_cryoet_explorer.synthetic.portal import GeneratedPortal, generate_portal
 

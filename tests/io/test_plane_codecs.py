@@ -17,8 +17,10 @@ from numcodecs import Blosc as BloscV2
 from numcodecs import Delta, GZip, Zstd
 from zarr.codecs import BloscCodec
 
+from napari_cryoet_explorer.io.chunk_cache import ChunkCache
 from napari_cryoet_explorer.io.errors import ReaderError
-from napari_cryoet_explorer.io.plane_chunks import ChunkCache, PlaneReader, thin_dask
+from napari_cryoet_explorer.io.plane_chunks import thin_dask
+from napari_cryoet_explorer.io.plane_reader import PlaneReader
 
 SHAPE = (21, 30, 17)  # no axis a multiple of the chunks: edge chunks everywhere
 CHUNKS = (8, 16, 8)

@@ -20,18 +20,12 @@ import zarr
 from numcodecs import Blosc
 
 from napari_cryoet_explorer.io import read_tomogram
+from napari_cryoet_explorer.io.chunk_cache import ChunkCache, default_cache
 from napari_cryoet_explorer.io.errors import ReaderError
 from napari_cryoet_explorer.io.ome_zarr import PLANE_CHUNKS_ENV, open_group, read_multiscale
-from napari_cryoet_explorer.io.plane_chunks import (
-    SLAB_PLANES,
-    SLAB_SHARE,
-    ChunkCache,
-    PlaneReader,
-    default_cache,
-    is_plane_chunked,
-    thin_dask,
-)
-from napari_cryoet_explorer.net.cache import OFF_ENV
+from napari_cryoet_explorer.io.plane_chunks import is_plane_chunked, thin_dask
+from napari_cryoet_explorer.io.plane_reader import SLAB_PLANES, SLAB_SHARE, PlaneReader
+from napari_cryoet_explorer.net.cache_config import OFF_ENV
 from napari_cryoet_explorer.replica.server import ReplicaServer
 
 SHAPE = (40, 72, 80)

@@ -20,8 +20,9 @@ import pytest
 
 from napari_cryoet_explorer.io import ReaderError, read_annotation_file, read_tomogram
 from napari_cryoet_explorer.io.mrc import read_mrc
-from napari_cryoet_explorer.net import cache
-from napari_cryoet_explorer.net.cache import DiskCache, SourceUnavailable, counts
+from napari_cryoet_explorer.net import cache_config
+from napari_cryoet_explorer.net.cache import HEADER_BYTES, DiskCache, SourceUnavailable
+from napari_cryoet_explorer.net.cache_counts import counts, describe
 from napari_cryoet_explorer.net.sources import read_bytes, read_json
 from napari_cryoet_explorer.replica.server import ReplicaServer
 from napari_cryoet_explorer.synthetic.portal import GeneratedPortal
@@ -35,8 +36,8 @@ def cache_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """This test's own cache folder (replica ports come round again in a session)."""
     root = tmp_path / "cache"
     monkeypatch.setenv("NAPARI_CRYOET_EXPLORER_CACHE", str(root))
-    monkeypatch.delenv(cache.OFF_ENV, raising=False)
-    monkeypatch.delenv(cache.MAX_ENV, raising=False)
+    monkeypatch.delenv(cache_config.OFF_ENV, raising=False)
+    monkeypatch.delenv(cache_config.MAX_ENV, raising=False)
     return root
 
 
@@ -107,7 +108,7 @@ def test_reopened_tomogram_is_served_from_the_cache_with_the_replica_stopped(
     assert server.records("file") == []
     read = counts(url) - before
     assert read.all_from_cache and read.hits > len(reads) and read.bytes_from_cache > 0
-    assert cache.describe(url, read) == f"from the on-disk cache ({read.hits} files)"
+    assert describe(url, read) == f"from the on-disk cache ({read.hits} files)"
 
     server.stop()
     offline = _view(url)
@@ -151,7 +152,7 @@ def test_fill_value_chunks_are_remembered_absent(
 
 
 def test_size_bound_evicts_least_recently_used(tmp_path: Path) -> None:
-    entry = 1000 + cache.HEADER_BYTES
+    entry = 1000 + HEADER_BYTES
     bound = 4 * entry + 10
     disk = DiskCache(tmp_path / "c", bound)
     # Files the cache did not write are never evicted, whatever the folder holds.
@@ -191,12 +192,12 @@ def test_viewing_keeps_the_cache_under_its_bound(
 ) -> None:
     server, url, local = served
     bound = 40_000
-    monkeypatch.setenv(cache.MAX_ENV, str(bound / 2**30))
+    monkeypatch.setenv(cache_config.MAX_ENV, str(bound / 2**30))
     data, _, _ = read_tomogram(url, voxel_spacing=10.0)
     whole = np.asarray(data[0])
     truth, _, _ = read_tomogram(local, voxel_spacing=10.0)
     assert np.array_equal(whole, np.asarray(truth[0]))
-    disk = cache.default_cache()
+    disk = cache_config.default_cache()
     assert disk is not None
     disk.flush()
     sizes = [p.stat().st_size for p in cache_root.rglob("*") if p.is_file()]
@@ -210,7 +211,7 @@ def test_a_corrupt_entry_is_a_miss_and_fetched_again(
     server, url, local = served
     truth = _view(local)
     _view(url)
-    disk = cache.default_cache()
+    disk = cache_config.default_cache()
     assert disk is not None
     disk.flush()  # the entries are written behind the reads
     flipped, cut = f"{url}/0/1/0/0", f"{url}/0/1/1/1"
@@ -280,7 +281,7 @@ def test_the_cache_can_be_turned_off(
 ) -> None:
     server, url, _ = served
     if switch == "env":
-        monkeypatch.setenv(cache.OFF_ENV, "1")
+        monkeypatch.setenv(cache_config.OFF_ENV, "1")
 
     def view() -> None:
         data, _, _ = read_tomogram(url, voxel_spacing=10.0, cache=switch != "argument")

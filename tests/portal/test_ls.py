@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from napari_cryoet_explorer.cli import main
-from napari_cryoet_explorer.portal.ls import run_ls, split_target
+from napari_cryoet_explorer.portal.ls import run_ls
+from napari_cryoet_explorer.portal.targets import split_target
 from napari_cryoet_explorer.replica.server import ReplicaServer
 from napari_cryoet_explorer.synthetic.portal import GeneratedPortal
 

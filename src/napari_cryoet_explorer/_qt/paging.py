@@ -128,3 +128,10 @@ def _batch(pages: Iterator[Sequence[Any]], count: int) -> Iterator[Sequence[Any]
         if page is None:
             return
         yield page
+
+
+def counted(listing: PagedChildren, what: str, source: str) -> str:
+    """A status line counting what ``listing`` shows of how many, from ``source``."""
+    if listing.remaining:
+        return f"{listing.loaded} of {listing.loaded + listing.remaining} {what} from {source}"
+    return f"{listing.loaded} {what} from {source}"

@@ -14,7 +14,7 @@ from typing import TextIO, TypeVar
 
 from ..portal.client import PortalClient
 from ..portal.errors import PortalError
-from ..portal.ls import split_target
+from ..portal.targets import split_target
 from .handoffs import aws_command, python_snippet, resolve_target
 from .plan import Choice, Item, dataset_items, run_items
 from .transfer import Cancelled, DiskFull, Report, download, measure

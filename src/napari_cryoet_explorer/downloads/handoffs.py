@@ -17,8 +17,8 @@ from urllib.parse import urlparse
 from ..portal.client import PortalClient
 from ..portal.depositions import Deposition
 from ..portal.errors import PortalNotFoundError
-from ..portal.ls import split_target
 from ..portal.models import Annotation, Dataset, Run, Tomogram, VoxelSpacing
+from ..portal.targets import split_target
 
 PORTAL = "https://cryoetdataportal.czscience.com"
 

@@ -25,7 +25,8 @@ import numpy as np
 from mrcfile import utils as mrc_utils
 from mrcfile.dtypes import HEADER_DTYPE
 
-from ..net.cache import DiskCache, cache_for
+from ..net.cache import DiskCache
+from ..net.cache_config import cache_for
 from ..net.sources import filesystem, is_url
 from .errors import ReaderError
 from .regular_files import open_file

@@ -1,7 +1,7 @@
 """A bounded on-disk cache of the files read from the portal while viewing (Qt-free).
 
 Every chunk, metadata file or byte range fetched over http(s) / s3 is kept in one file
-under :func:`chunk_cache_root`, named by a hash of its URL, so reopening a
+under :func:`~.cache_config.chunk_cache_root`, named by a hash of its URL, so reopening a
 tomogram is served from disk and works with the network gone. What it does:
 
 - Persistent across processes: the folder is the index; nothing is kept only in memory.
@@ -16,7 +16,7 @@ tomogram is served from disk and works with the network gone. What it does:
 - Absences remembered: a key the server answered 404 for (a fill-value chunk, zarr's
   format probes such as ``zarr.json`` of a v2 store) is stored as such, so reading it
   offline gives what it gave online.
-- Counted: hits and misses per opened source (:func:`counts`), for the widget to say
+- Counted: hits and misses per opened source (:func:`~.cache_counts.counts`), for the widget to say
   "served from the cache".
 
 zarr's own ``CacheStore`` keeps its LRU bookkeeping in memory (it neither knows nor
@@ -24,6 +24,9 @@ bounds the files left by earlier sessions) and does not remember absent keys; fs
 ``filecache`` / ``simplecache`` have no size bound. Hence this small cache.
 
 ``NAPARI_CRYOET_EXPLORER_CACHE_OFF=1`` (or ``cache=False`` to the readers) turns it off.
+
+This module holds the cache itself (:class:`DiskCache`); its folder, bound, off switch
+and shared instance are :mod:`.cache_config`'s, the counts :mod:`.cache_counts`'s.
 """
 
 from __future__ import annotations
@@ -38,12 +41,10 @@ import time
 import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
-MAX_ENV = "NAPARI_CRYOET_EXPLORER_CACHE_MAX_GB"
-OFF_ENV = "NAPARI_CRYOET_EXPLORER_CACHE_OFF"
-DEFAULT_MAX_BYTES = 10 * 2**30
+from .cache_counts import count_read
+
 # Eviction goes below the bound, so that it runs once per many writes, not every write.
 LOW_WATER = 0.8
 # Temporary files older than this are left over from a crash.
@@ -60,103 +61,8 @@ _HEX2 = re.compile(r"[0-9a-f]{2}")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
-def chunk_cache_root() -> Path:
-    """The on-disk cache of chunks and metadata read while viewing:
-    ``$NAPARI_CRYOET_EXPLORER_CACHE``, else ``$XDG_CACHE_HOME/napari-cryoet-explorer/chunks``."""
-    explicit = os.environ.get("NAPARI_CRYOET_EXPLORER_CACHE")
-    if explicit:
-        return Path(explicit).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "napari-cryoet-explorer" / "chunks"
-
-
 class SourceUnavailable(OSError):
     """A file is neither in the cache nor readable from the network; names the URL."""
-
-
-@dataclass(frozen=True)
-class Counts:
-    """What reading one source took from the cache and from the network.
-
-    Attributes
-    ----------
-    hits : int
-        Files (chunks, metadata, byte ranges) served from disk, absences included.
-    misses : int
-        Files fetched from the network (and then cached).
-    bytes_from_cache, bytes_from_network : int
-        Their sizes.
-    """
-
-    hits: int = 0
-    misses: int = 0
-    bytes_from_cache: int = 0
-    bytes_from_network: int = 0
-
-    @property
-    def all_from_cache(self) -> bool:
-        """Something was read, and all of it came from the cache."""
-        return self.hits > 0 and self.misses == 0
-
-    def __sub__(self, other: Counts) -> Counts:
-        return Counts(
-            self.hits - other.hits,
-            self.misses - other.misses,
-            self.bytes_from_cache - other.bytes_from_cache,
-            self.bytes_from_network - other.bytes_from_network,
-        )
-
-    def __add__(self, other: Counts) -> Counts:
-        return Counts(
-            self.hits + other.hits,
-            self.misses + other.misses,
-            self.bytes_from_cache + other.bytes_from_cache,
-            self.bytes_from_network + other.bytes_from_network,
-        )
-
-
-_counts: dict[str, Counts] = {}
-_counts_lock = threading.Lock()
-
-
-def _source_key(source: str) -> str:
-    return source.rstrip("/")
-
-
-def counts(source: str) -> Counts:
-    """Hits and misses so far, in this process, of a source (a zarr's URL, a file's URL).
-
-    Take it before and after reading and subtract to see one read alone.
-    """
-    with _counts_lock:
-        return _counts.get(_source_key(source), Counts())
-
-
-def count_read(source: str, *, hit: bool, size: int) -> None:
-    key = _source_key(source)
-    with _counts_lock:
-        now = _counts.get(key, Counts())
-        _counts[key] = now + (Counts(1, 0, size, 0) if hit else Counts(0, 1, 0, size))
-
-
-def max_bytes_from_env() -> int:
-    """The size bound: ``NAPARI_CRYOET_EXPLORER_CACHE_MAX_GB`` GiB, else 10 GiB."""
-    raw = os.environ.get(MAX_ENV, "").strip()
-    try:
-        value = float(raw) if raw else None
-    except ValueError:
-        value = None
-    return DEFAULT_MAX_BYTES if value is None or value < 0 else int(value * 2**30)
-
-
-def enabled() -> bool:
-    """Whether the cache is on (``NAPARI_CRYOET_EXPLORER_CACHE_OFF`` unset, 0 or empty)."""
-    return os.environ.get(OFF_ENV, "").strip().lower() in ("", "0", "false", "no")
-
-
-def is_cacheable(url: str) -> bool:
-    """Only network sources are cached; local files are read directly."""
-    return url.split("://", 1)[0].lower() in ("http", "https", "s3")
 
 
 def _check(url: str, payload: bytes) -> bytes:
@@ -414,54 +320,9 @@ def unavailable(url: str, exc: BaseException) -> str:
     )
 
 
-_caches: dict[tuple[Path, int], DiskCache] = {}
-_caches_lock = threading.Lock()
-
-
-def default_cache() -> DiskCache | None:
-    """The cache under :func:`chunk_cache_root` with the configured bound, or None
-    when it is turned off. One instance per folder and bound, shared by all readers."""
-    if not enabled():
-        return None
-    key = (chunk_cache_root(), max_bytes_from_env())
-    with _caches_lock:
-        if key not in _caches:
-            _caches[key] = DiskCache(*key)
-        return _caches[key]
-
-
-def cache_for(url: str, cache: bool = True) -> DiskCache | None:
-    """The cache to read ``url`` through: None for local paths or when turned off."""
-    return default_cache() if cache and is_cacheable(url) else None
-
-
-def describe(source: str, count: Counts | None = None) -> str:
-    """A sentence for the widget: ``from the on-disk cache (12 files)``, ``partly from the
-    on-disk cache (3 of 5 files)``, or empty when nothing came from the cache."""
-    c = count if count is not None else counts(source)
-    if c.hits == 0:
-        return ""
-    if c.misses == 0:
-        return f"from the on-disk cache ({c.hits} files)"
-    return f"partly from the on-disk cache ({c.hits} of {c.hits + c.misses} files)"
-
-
 __all__ = [
-    "chunk_cache_root",
-    "DEFAULT_MAX_BYTES",
     "HEADER_BYTES",
-    "MAX_ENV",
-    "OFF_ENV",
-    "Counts",
     "DiskCache",
     "SourceUnavailable",
-    "cache_for",
-    "count_read",
-    "counts",
-    "default_cache",
-    "describe",
-    "enabled",
-    "is_cacheable",
-    "max_bytes_from_env",
     "unavailable",
 ]

@@ -10,7 +10,9 @@ from zarr.core.buffer import Buffer, BufferPrototype
 from zarr.storage import WrapperStore
 
 from .bounded import bounded_store
-from .cache import DiskCache, SourceUnavailable, cache_for, count_read, unavailable
+from .cache import DiskCache, SourceUnavailable, unavailable
+from .cache_config import cache_for
+from .cache_counts import count_read
 
 
 class CachedStore(WrapperStore[Store]):

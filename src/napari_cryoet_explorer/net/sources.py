@@ -17,7 +17,8 @@ import fsspec
 from fsspec.spec import AbstractFileSystem
 
 from .bounded import BoundedHTTPFileSystem
-from .cache import SourceUnavailable, cache_for
+from .cache import SourceUnavailable
+from .cache_config import cache_for
 from .limits import Limits, NetworkTimeout, TooLarge
 
 
