@@ -339,6 +339,18 @@ def _facet_counts(server: ReplicaServer, f: Filters) -> dict[str, dict[Any, int]
     return {name: {v.value: v.datasets for v in values} for name, values in found.items()}
 
 
+def test_facets_at_portal_scale_fit_the_replicas_limits(portal_server: ReplicaServer) -> None:
+    """The dock's facet requests (none, then the filters a user ticks) are answered by
+    the replica with its default limits on hostile queries, as the portal answers them."""
+    for f in (
+        Filters(),
+        Filters(ground_truth=True, tilt_range_min=100.0),
+        Filters(ground_truth=True, objects=("ribosome",), cameras=("Gatan",), tilt_range_min=100.0),
+    ):
+        counts = _facet_counts(portal_server, f)
+        assert counts["object"] and counts["camera"], f
+
+
 def test_facets_are_disjunctive(portal_server: ReplicaServer, oracle: Oracle) -> None:
     f = Filters(organisms=("Homo sapiens",), cameras=("Gatan",), ground_truth=True)
     counts = _facet_counts(portal_server, f)

@@ -95,6 +95,8 @@ class QueryLimits:
     max_resolved : int
         Fields answered through resolvers (relationships, connections, aggregates,
         introspection), each some twenty times the work of a scalar: bounds its time.
+        The dock's facet counts over portal-scale data (600 datasets, 30,000 runs)
+        with filters ticked resolve more than 100,000.
     """
 
     max_body_bytes: int = 2**20
@@ -109,7 +111,7 @@ class QueryLimits:
     max_value_depth: int = 32
     max_errors: int = 25
     max_values: int = 2_000_000
-    max_resolved: int = 100_000
+    max_resolved: int = 1_000_000
 
 
 DEFAULT_LIMITS = QueryLimits()
