@@ -28,27 +28,15 @@ from . import paths as paths
 from . import people as people
 from . import tiltseries as ts
 from . import tomograms as tomograms
+from .annotation_files import write_annotation_files
 from .depositions import Deposit, Depositions
-from .files import point_record, resize_nearest, write_json, write_ndjson, write_png
-from .meshes import ball_isosurface, write_glb
-from .omezarr import Box, Shape3, VolumeKind, write_volume
+from .files import resize_nearest, write_json, write_png
+from .omezarr import Box, Shape3, write_volume
 from .presets import Preset
 from .rows import Rows
 from .scene import Scene, SceneObject, make_scene
-from .volumes import render_balls, render_blobs, render_noise
+from .volumes import render_blobs, render_noise
 
-POINT_FILES = {
-    # shape type -> (file suffix, ndJSON record type)
-    "Point": ("point", "point"),
-    "OrientedPoint": ("orientedpoint", "orientedPoint"),
-    "InstanceSegmentation": ("instancesegmentation", "instancePoint"),
-}
-MASKS: dict[str, tuple[np.dtype[Any], VolumeKind]] = {
-    "SegmentationMask": (np.dtype(np.int8), "mask"),
-    "InstanceSegmentationMask": (np.dtype(np.uint16), "labels"),
-}
-# Masks that also get a ``_triangularmesh.glb`` of their surface (shape type Mesh).
-MESHED_MASKS = ("SegmentationMask",)
 # The annotation JSON names a mesh's shape as the portal's ingestion writes it; the API's
 # shape type is "Mesh".
 JSON_SHAPES = {"Mesh": "TriangularMesh"}
@@ -362,45 +350,7 @@ class RunWriter:
                 }
             )
 
-        suffix, record_type = POINT_FILES[obj.shape_type]
-        records = []
-        for i, zyx in enumerate((obj.centres + place.shift) / spacing):
-            extra: dict[str, Any] = {}
-            if obj.rotations is not None:
-                extra["xyz_rotation_matrix"] = obj.rotations[i].tolist()
-            if obj.instance_ids is not None:
-                extra["instance_id"] = int(obj.instance_ids[i])
-            records.append(point_record(record_type, zyx[::-1], **extra))
-        write_ndjson(self.root / f"{prefix}_{suffix}.ndjson", records)
-        add(obj.shape_type, f"{prefix}_{suffix}.ndjson", "ndjson", True)
-
-        if obj.mask_type is not None:
-            mask_rel = f"{prefix}_{obj.mask_type.lower()}"
-            dtype, kind = MASKS[obj.mask_type]
-            labels = obj.mask_labels()
-            write_volume(
-                self.root / f"{mask_rel}.zarr",
-                self.root / f"{mask_rel}.mrc" if spec.write_mrc else None,
-                place.shape,
-                dtype,
-                spacing,
-                lambda box: render_balls(
-                    obj.centres, labels, obj.mask_radius, box, spacing, place.shift, dtype
-                ),
-                kind=kind,
-                chunk_size=spec.chunk_size,
-                max_block_bytes=spec.max_block_bytes,
-            )
-            add(obj.mask_type, f"{mask_rel}.zarr", "zarr", True)
-            if spec.write_mrc:
-                add(obj.mask_type, f"{mask_rel}.mrc", "mrc", False)
-            if obj.mask_type in MESHED_MASKS:
-                mesh_rel = f"{prefix}_triangularmesh.glb"
-                vertices, faces = ball_isosurface(
-                    obj.centres, obj.mask_radius, place.shape, spacing, place.shift
-                )
-                write_glb(self.root / mesh_rel, vertices, faces)
-                add("Mesh", mesh_rel, "glb", False)
+        write_annotation_files(self.root, spec, prefix, obj, spacing, place.shift, place.shape, add)
 
         doc = meta.annotation_metadata(row, authors, files, self._alignment_paths[align_id])
         metadata_rel = self._json(folder, f"{paths.slug(obj.name)}-1.0.json", doc)
