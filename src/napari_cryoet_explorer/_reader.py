@@ -89,7 +89,13 @@ def _is_ome_zarr(source: str) -> bool:
     for name in ("zarr.json", ".zattrs"):
         try:
             attrs = json.loads(read_bytes(f"{base}/{name}"))
-        except (OSError, ValueError):
+        except FileNotFoundError:
+            continue
+        except OSError:
+            # A `.zarr` URL whose server did not answer (in time): claimed, so that the
+            # reader's error names the URL and the failure, not "no reader found".
+            return is_url(source)
+        except ValueError:
             continue
         # Any JSON may sit there: whatever is not the expected objects and lists is not
         # an OME-Zarr (and must not raise out of get_reader).

@@ -4,6 +4,7 @@ downloads all end within their limits, with an error naming the URL."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ from zarr.core.buffer import default_buffer_prototype
 from zarr.core.sync import sync
 from zarr.storage import FsspecStore
 
+from napari_cryoet_explorer._reader import get_reader
 from napari_cryoet_explorer.downloads import transfer
 from napari_cryoet_explorer.downloads.plan import Item
 from napari_cryoet_explorer.downloads.transfer import PART_SUFFIX, TIMEOUT_ATTEMPTS, download
@@ -210,3 +212,20 @@ def test_a_download_from_a_misbehaving_server_fails_cleanly(
     assert not list(tmp_path.rglob(f"*{PART_SUFFIX}"))
     if mode == "endless":
         assert hostile.sent[f"{mode}/10000/TS_001/file.bin"] < 32 * MIB
+
+
+# -- napari's reader -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["never", "reset"])
+def test_a_zarr_url_on_a_failing_server_is_claimed_and_its_error_names_it(
+    hostile: HostileServer, mode: str
+) -> None:
+    """napari is told why (the URL, the failure), not that no reader was found."""
+    url = hostile.url(f"{mode}/tomogram.zarr")
+    start = time.monotonic()
+    reader = get_reader(url)
+    assert reader is not None
+    with pytest.raises(ReaderError, match=re.escape(url)):
+        reader(url)
+    assert time.monotonic() - start < 2 * GUARD_S
