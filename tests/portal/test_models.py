@@ -9,7 +9,7 @@ from typing import Any, cast
 
 import pytest
 
-from napari_cryoet_explorer.portal.client import PortalClient, thread_client
+from napari_cryoet_explorer.portal.client import PortalClient
 from napari_cryoet_explorer.portal.models import (
     Annotation,
     AnnotationFile,
@@ -19,6 +19,7 @@ from napari_cryoet_explorer.portal.models import (
     files_for_tomogram,
 )
 from napari_cryoet_explorer.portal.schema import scalar_fields
+from napari_cryoet_explorer.portal.thread_clients import thread_client
 from napari_cryoet_explorer.replica.server import ReplicaServer
 from napari_cryoet_explorer.replica.store import FILES_PLACEHOLDER
 from napari_cryoet_explorer.synthetic.portal import GeneratedPortal

@@ -5,7 +5,7 @@ annotations) with nested, paged queries, and searches it server-side; the models
 frozen dataclasses. One client per thread (see :func:`thread_client`).
 """
 
-from .client import PortalClient, thread_client
+from .client import PortalClient
 from .errors import (
     PortalConnectionError,
     PortalError,
@@ -27,6 +27,7 @@ from .models import (
     VoxelSpacingContents,
     files_for_tomogram,
 )
+from .thread_clients import thread_client
 from .transport import RetryPolicy
 
 __all__ = [

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from ..net.limits import Limits
 from . import depositions, facets, parse, queries, resolve, search
+from .answers import connection, guarded, parse_list, root_list
 from .depositions import Deposition
 from .errors import PortalNotFoundError, PortalResponseError
 from .facets import FacetValue
@@ -33,7 +33,7 @@ class PortalClient:
     """Reads the CryoET Data Portal's tree with nested, paged GraphQL queries.
 
     Cheap to create (the schema is parsed once per process); not thread-safe: use one
-    client per thread, e.g. through :func:`thread_client`.
+    client per thread, e.g. through :func:`.thread_clients.thread_client`.
 
     Parameters
     ----------
@@ -116,7 +116,7 @@ class PortalClient:
             chunk = [int(i) for i in ids[start : start + self.page_size]]
             variables = {"where": {"id": {"_in": chunk}}, "limit": len(chunk), "offset": 0}
             data = self.transport.execute(queries.datasets_page(False), variables)
-            found = {d.id: d for d in self._parse_list(data, "datasets", parse.dataset)}
+            found = {d.id: d for d in parse_list(self.url, data, "datasets", parse.dataset)}
             yield Page(tuple(found[i] for i in chunk if i in found), start, len(ids))
 
     def dataset(self, dataset_id: int) -> Dataset:
@@ -201,7 +201,7 @@ class PortalClient:
         file_nodes: list[Mapping[str, Any]] = []
         while variables["withTomograms"] or variables["withFiles"]:
             data = self.transport.execute(queries.voxel_spacing_contents(), variables)
-            found = self._root(data, "tomogramVoxelSpacings")
+            found = root_list(self.url, data, "tomogramVoxelSpacings")
             if not found:
                 raise PortalNotFoundError(
                     f"no voxel spacing {voxel_spacing_id} at {self.url}", url=self.url
@@ -214,10 +214,10 @@ class PortalClient:
             ):
                 if not variables[flag]:
                     continue
-                connection = self._connection(node, key)
-                page = self._guard(parse.nodes, connection)
+                children = connection(self.url, node, key)
+                page = guarded(self.url, parse.nodes, children)
                 into.extend(page)
-                page_info = connection.get("pageInfo") or {}
+                page_info = children.get("pageInfo") or {}
                 variables[flag] = bool(page_info.get("hasNextPage"))
                 variables[cursor] = page_info.get("endCursor")
                 if variables[flag] and (not page or variables[cursor] is None):
@@ -228,9 +228,9 @@ class PortalClient:
                     )
         assert spacing_node is not None
         return VoxelSpacingContents(
-            voxel_spacing=self._guard(parse.voxel_spacing, spacing_node),
-            tomograms=tuple(self._guard(parse.tomogram, n) for n in tomogram_nodes),
-            annotations=self._guard(parse.annotations_from_files, file_nodes),
+            voxel_spacing=guarded(self.url, parse.voxel_spacing, spacing_node),
+            tomograms=tuple(guarded(self.url, parse.tomogram, n) for n in tomogram_nodes),
+            annotations=guarded(self.url, parse.annotations_from_files, file_nodes),
         )
 
     def find_voxel_spacing(self, run: Run, spacing: float) -> VoxelSpacing:
@@ -269,7 +269,7 @@ class PortalClient:
             raise ValueError("empty search text")
         query, variables = search.hits_variables(text, run_limit)
         data = self.transport.execute(query, variables)
-        return self._guard(search.read_hits, data)
+        return guarded(self.url, search.read_hits, data)
 
     def search(self, text: str, *, run_limit: int = SEARCH_RUN_LIMIT) -> SearchResult:
         """Datasets matching ``text`` (see :meth:`search_hits`) and the matching runs.
@@ -302,12 +302,12 @@ class PortalClient:
             if plan is None:
                 return None
             data = self.transport.execute(*plan)
-            return self._guard(resolve.read_datasets, data, filters)
+            return guarded(self.url, resolve.read_datasets, data, filters)
         plan = resolve.plan_runs(filters, dataset_id)
         if plan is None:
             return None
         data = self.transport.execute(*plan)
-        return self._guard(resolve.read_runs, data, filters, int(dataset_id))
+        return guarded(self.url, resolve.read_runs, data, filters, int(dataset_id))
 
     def iter_filtered_dataset_pages(
         self, filters: Filters, resolved: Resolved | None = None
@@ -355,7 +355,7 @@ class PortalClient:
             resolved = self.resolve(filters)
         variables = facets.facets_variables(filters, resolved, chosen)
         data = self.transport.execute(facets.facets_query(chosen), variables)
-        return self._guard(facets.read_facets, data, filters, chosen)
+        return guarded(self.url, facets.read_facets, data, filters, chosen)
 
     # -- paging and checking ----------------------------------------------------------
 
@@ -372,67 +372,14 @@ class PortalClient:
         while total is None or offset < total:
             variables = {"where": dict(where or {}), "limit": self.page_size, "offset": offset}
             data = self.transport.execute(make_query(total is None), variables)
-            items = self._parse_list(data, root, parse_node)
+            items = parse_list(self.url, data, root, parse_node)
             if total is None:
-                total = self._guard(parse.count, data, "total")
+                total = guarded(self.url, parse.count, data, "total")
             if items:
                 yield Page(tuple(items), offset, total)
             if len(items) < self.page_size:
                 break
             offset += len(items)
 
-    def _root(self, data: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
-        value = data.get(key)
-        if not isinstance(value, list):
-            raise PortalResponseError(
-                f"{self.url} answered without the {key!r} list the query asked for", url=self.url
-            )
-        return value
 
-    def _connection(self, node: Mapping[str, Any], key: str) -> Mapping[str, Any]:
-        value = node.get(key)
-        if not isinstance(value, Mapping):
-            raise PortalResponseError(
-                f"{self.url} answered without the {key!r} connection the query asked for",
-                url=self.url,
-            )
-        return value
-
-    def _parse_list(
-        self, data: Mapping[str, Any], key: str, parse_node: Callable[[Mapping[str, Any]], T]
-    ) -> list[T]:
-        return [self._guard(parse_node, n) for n in self._root(data, key)]
-
-    def _guard(self, fn: Callable[..., T], *args: Any) -> T:
-        """``fn(*args)``, turning a node that lacks what the schema promises into an error."""
-        try:
-            return fn(*args)
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
-            raise PortalResponseError(
-                f"{self.url} answered data that does not fit the schema "
-                f"({type(exc).__name__}: {exc})",
-                url=self.url,
-            ) from exc
-
-
-_local = threading.local()
-
-
-def thread_client(url: str | None = None, **options: Any) -> PortalClient:
-    """This thread's client for ``url``, created on first use and kept for reuse.
-
-    The HTTP transport is not thread-safe; worker threads call this instead of
-    sharing one client. ``options`` (``page_size``, ``timeout_s``, ``retry``, ``limits``) apply
-    when the client is created.
-    """
-    clients: dict[str, PortalClient] | None = getattr(_local, "clients", None)
-    if clients is None:
-        clients = _local.clients = {}
-    key = url or default_url()
-    client = clients.get(key)
-    if client is None:
-        client = clients[key] = PortalClient(key, **options)
-    return client
-
-
-__all__ = ["PortalClient", "SearchHits", "thread_client"]
+__all__ = ["PortalClient", "SearchHits"]
