@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from napari.utils.notifications import show_error
+
 from ..opening import Step, openable_files, plan
 from ..portal.models import Annotation, VoxelSpacingContents
 from . import portal_jobs
@@ -96,7 +98,7 @@ class OpeningFlow:
         def read(result: StepResult) -> None:
             label, layers, error, origin = result
             if error:
-                _notify_error(error)
+                show_error(error)
             queue.put(layers or [])
             self.widget.open_panel.progress.setValue(self.widget.open_panel.progress.value() + 1)
             if origin:
@@ -133,9 +135,3 @@ class OpeningFlow:
         """Keep out the layers read but not yet added (the widget is closing)."""
         if self._open_queue is not None:
             self._open_queue.discard()
-
-
-def _notify_error(message: str) -> None:
-    from napari.utils.notifications import show_error
-
-    show_error(message)

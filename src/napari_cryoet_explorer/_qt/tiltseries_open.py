@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING, Any
 
+from napari.utils.notifications import show_error, show_warning
 from qtpy.QtCore import QObject, Signal
 
 from ..io.layers import LayerData
@@ -129,7 +130,7 @@ class TiltSeriesOpener(QObject):
         def read(result: Read) -> None:
             layers, problems = result
             for message in problems:
-                _notify_warning(message)
+                show_warning(message)
             added = [create_layer(*layer) for layer in layers]
             for layer in added:
                 self.viewer.add_layer(layer)
@@ -145,7 +146,7 @@ class TiltSeriesOpener(QObject):
             where = "" if stack in message else f" ({stack})"
             text = f"cannot open {name}{where}: {message}"
             self.status.emit(text)
-            _notify_error(text)
+            show_error(text)
 
         def finished() -> None:
             self._worker = None
@@ -165,15 +166,3 @@ class TiltSeriesOpener(QObject):
         if self._worker is not None:
             self._worker.quit()  # a quit worker does not hand its result back
             self.status.emit("cancelled")
-
-
-def _notify_warning(message: str) -> None:
-    from napari.utils.notifications import show_warning
-
-    show_warning(message)
-
-
-def _notify_error(message: str) -> None:
-    from napari.utils.notifications import show_error
-
-    show_error(message)

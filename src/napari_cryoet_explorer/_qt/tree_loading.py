@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from napari.utils.notifications import show_error
 from qtpy.QtCore import Qt
 from qtpy.QtWidgets import QTreeWidgetItem
 
@@ -154,14 +155,8 @@ class TreeLoader:
         PortalTree.show_error(item, message, self.widget.tree)
         self.widget.set_status(message)
         if not isinstance(exc, PortalCancelled):  # the user's own doing: no pop-up
-            _notify_error(message)
+            show_error(message)
 
 
 def _n(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
-
-
-def _notify_error(message: str) -> None:
-    from napari.utils.notifications import show_error
-
-    show_error(message)
