@@ -60,11 +60,11 @@ def test_running_out_of_memory_names_the_file(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(ndjson, "BLOCK_BYTES", 4096)
     calls = []
 
-    def exhausted(block: bytes, n_lines: int) -> None:
+    def exhausted(block: bytes, n_lines: int, end: int | None = None) -> None:
         calls.append(n_lines)
         if len(calls) > 2:
             raise MemoryError
-        return real(block, n_lines)
+        return real(block, n_lines, end)
 
     real = ndjson.read_uniform
     monkeypatch.setattr(ndjson, "read_uniform", exhausted)

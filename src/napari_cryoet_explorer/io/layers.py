@@ -147,20 +147,24 @@ def vectors_layer(
 ) -> LayerData:
     """Vectors ``(N, 2, 3)``: anchor and direction (with its length) in voxels, zyx.
 
+    float32 and float64 data are kept as given (napari draws them as float32).
     ``color`` is one RGBA for all, or ``(N, 4)``: one per vector. Vectors anchored
     within the viewer's slice thickness are drawn, not only those cut by the plane.
     """
     kwargs = {
         "name": name,
         "scale": _scale(voxel_spacing),
-        "edge_color": np.asarray(color, dtype=float),
+        "edge_color": np.asarray(color, dtype=np.float32),
         "edge_width": VECTOR_WIDTH_VOXELS,
         "length": 1.0,
         "features": dict(features),
         "metadata": dict(metadata),
         "projection_mode": "all",
     }
-    return (np.asarray(vectors, dtype=float).reshape(-1, 2, 3), kwargs, "vectors")
+    data = np.asarray(vectors)
+    if data.dtype not in (np.float32, np.float64):
+        data = data.astype(np.float64)
+    return (data.reshape(-1, 2, 3), kwargs, "vectors")
 
 
 def labels_layer(

@@ -11,6 +11,7 @@ block's text is held beyond the caller's, so files of millions of points stream.
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections import deque
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ import numpy as np
 
 from .errors import ReaderError
 from .ndjson_columns import KINDS, read_columns
+from .ndjson_gather import Gathered, Part
 from .ndjson_lines import read_lines
 from .ndjson_uniform import read_uniform
 from .rotations import ROTATION_TOLERANCE, improper
@@ -75,22 +77,6 @@ class PointAnnotations:
         return self.xyz[:, ::-1]
 
 
-@dataclass
-class _Part:
-    """Points of one kind from one block; ``lines`` None means consecutive lines."""
-
-    first_line: int
-    xyz: np.ndarray
-    rotations: np.ndarray | None = None
-    instance_ids: np.ndarray | None = None
-    lines: np.ndarray | None = None
-
-    def line_numbers(self) -> np.ndarray:
-        if self.lines is not None:
-            return self.lines
-        return np.arange(self.first_line, self.first_line + len(self.xyz), dtype=np.int64)
-
-
 def parse_ndjson(raw: bytes, source: str = "<ndjson>") -> PointAnnotations:
     """Parse portal ndJSON annotations held in memory.
 
@@ -107,7 +93,7 @@ def parse_ndjson(raw: bytes, source: str = "<ndjson>") -> PointAnnotations:
         The valid records of the file's (majority) kind. Warnings, once each and naming
         the file, report skipped lines and matrices that are not rotations.
     """
-    return _parse(_blocks_of(raw, BLOCK_BYTES), source)
+    return _parse(_blocks_of(raw, BLOCK_BYTES), source, len(raw))
 
 
 def parse_ndjson_stream(stream: BinaryIO, source: str = "<ndjson>") -> PointAnnotations:
@@ -130,107 +116,197 @@ def parse_ndjson_stream(stream: BinaryIO, source: str = "<ndjson>") -> PointAnno
     ReaderError
         Not enough memory for the points (the message says how many were read).
     """
-    return _parse(_blocks_from(stream, BLOCK_BYTES), source)
+    buffers = _Buffers()
+    blocks = _blocks_from(stream, BLOCK_BYTES, buffers)
+    return _parse(blocks, source, _remaining_bytes(stream), buffers)
 
 
-# A block: its text (whole lines), its first line's 1-based number, its line count.
-_Block = tuple[bytes | memoryview, int, int]
-# What a block gave: (kind, points) pairs, and its bad lines.
-_Parsed = tuple[list[tuple[str, "_Part"]], list[tuple[int, str]]]
+# A block: whole lines of the file (the last block may lack its final newline).
+_Block = bytes | bytearray | memoryview
+# What a block gave: its size and newline count, (kind, points) pairs and its bad lines,
+# with line numbers counted from the block's first line (1).
+_Parsed = tuple[int, int, list[tuple[str, Part]], list[tuple[int, str]]]
 
 
-def _parse(blocks: Iterator[_Block], source: str) -> PointAnnotations:
-    parts: dict[str, list[_Part]] = {k: [] for k in KINDS}
-    skipped: list[tuple[int, str]] = []
+class _Taken:
+    """The blocks' results, taken in file order."""
+
+    def __init__(self, total_bytes: int | None) -> None:
+        self.total_bytes = total_bytes
+        self.bytes = 0
+        self.line = 1
+        self.kinds: dict[str, Gathered] = {}
+        self.skipped: list[tuple[int, str]] = []
+
+    def take(self, parsed: _Parsed) -> None:
+        size, newlines, found, bad = parsed
+        offset = self.line - 1
+        self.bytes += size
+        for kind, part in found:
+            part.shift_lines(offset)
+            gathered = self.kinds.setdefault(kind, Gathered(kind))
+            gathered.add(part, self._expected(gathered.count + len(part.xyz)))
+        self.skipped.extend((number + offset, why) for number, why in bad)
+        self.line += newlines
+
+    def _expected(self, count: int) -> int:
+        """How many points of a kind the file holds, at this kind's rate so far."""
+        if not self.total_bytes or not self.bytes:
+            return 0
+        return int(count * self.total_bytes / self.bytes * 1.02) + 64
+
+    def count(self) -> int:
+        return sum(g.count for g in self.kinds.values())
+
+
+def _parse(
+    blocks: Iterator[_Block],
+    source: str,
+    total_bytes: int | None,
+    buffers: _Buffers | None = None,
+) -> PointAnnotations:
+    taken = _Taken(total_bytes)
+    buffers = buffers or _Buffers()
     # Two blocks in flight: while pyarrow parses one (without the GIL), the next is
-    # read and prepared; results are taken in file order.
-    pending: deque[Future[_Parsed]] = deque()
+    # read and prepared; results are taken in file order, which numbers their lines.
+    pending: deque[tuple[_Block, Future[_Parsed]]] = deque()
+
+    def take_first() -> None:
+        block, parsed = pending.popleft()
+        taken.take(parsed.result())
+        buffers.take_back(block)
+
     try:
         with ThreadPoolExecutor(max_workers=PARALLEL_BLOCKS) as pool:
             for block in blocks:
-                pending.append(pool.submit(_parse_block, *block))
+                pending.append((block, pool.submit(_parse_block, block)))
                 if len(pending) >= PARALLEL_BLOCKS:
-                    _take(pending.popleft().result(), parts, skipped)
+                    take_first()
             while pending:
-                _take(pending.popleft().result(), parts, skipped)
-        result = _assemble(parts, skipped)
+                take_first()
+        result = _assemble(taken.kinds, taken.skipped)
     except MemoryError as exc:
-        count = sum(len(p.xyz) for ps in parts.values() for p in ps)
         raise ReaderError(
-            f"{source}: not enough memory for its points (ran out after {count:,})"
+            f"{source}: not enough memory for its points (ran out after {taken.count():,})"
         ) from exc
     _report(result, source)
     return result
 
 
-def _take(parsed: _Parsed, parts: dict[str, list[_Part]], skipped: list[tuple[int, str]]) -> None:
-    found, bad = parsed
-    for kind, part in found:
-        parts[kind].append(part)
-    skipped.extend(bad)
+def _remaining_bytes(stream: BinaryIO) -> int | None:
+    """Bytes from the stream's position to the end of its file, when it is a file."""
+    try:
+        return max(0, os.fstat(stream.fileno()).st_size - stream.tell())
+    except (AttributeError, OSError, ValueError):
+        return None
 
 
 def _blocks_of(raw: bytes, size: int) -> Iterator[_Block]:
     """Blocks of whole lines of ``raw``, as views (no copy of the text)."""
     view = memoryview(raw)
-    start, line, total = 0, 1, len(raw)
+    start, total = 0, len(raw)
     while start < total:
         end = total
         if start + size < total:
             end = raw.rfind(b"\n", start, start + size) + 1
             if end <= start:  # a line longer than a block
                 end = raw.find(b"\n", start + size) + 1 or total
-        newlines = raw.count(b"\n", start, end)
-        yield view[start:end], line, newlines + (raw[end - 1] != 0x0A)
-        line += newlines
+        yield view[start:end]
         start = end
 
 
-def _blocks_from(stream: BinaryIO, size: int) -> Iterator[_Block]:
-    """Blocks of whole lines read from ``stream``, ``size`` bytes at a time."""
-    line = 1
-    pending: list[bytes] = []  # text after the last newline seen, in pieces
-    while chunk := stream.read(size):
-        cut = chunk.rfind(b"\n") + 1
-        if cut == 0:  # a line longer than a block: keep reading
-            pending.append(chunk)
+class _Buffers:
+    """Read buffers lent to blocks and taken back once a block is parsed.
+
+    A few buffers serve a whole file: fresh memory for every block costs a page fault
+    per 4 KiB, which some machines make a large part of a read.
+    """
+
+    def __init__(self) -> None:
+        self._free: list[bytearray] = []
+
+    def lend(self, size: int) -> bytearray:
+        """A buffer of at least ``size`` bytes (its content is left over)."""
+        buffer = self._free.pop() if self._free else bytearray()
+        if len(buffer) < size:
+            buffer.extend(bytes(size - len(buffer)))
+        return buffer
+
+    def take_back(self, block: _Block) -> None:
+        if isinstance(block, bytearray):
+            self._free.append(block)
+
+
+def _blocks_from(stream: BinaryIO, size: int, buffers: _Buffers) -> Iterator[_Block]:
+    """Blocks of whole lines read from ``stream``, about ``size`` bytes at a time.
+
+    Each block is read straight into a buffer from ``buffers`` (the file's bytes are
+    copied once) and cut after its last newline; the text after it is carried into
+    the next block.
+    """
+    readinto = getattr(stream, "readinto", None)
+    carry = b""
+    while True:
+        start = len(carry)
+        buffer = buffers.lend(start + size)
+        with memoryview(buffer) as view:
+            view[:start] = carry
+            if readinto is not None:
+                got = readinto(view[start : start + size]) or 0
+            else:
+                chunk = stream.read(size)
+                got = len(chunk)
+                view[start : start + got] = chunk
+        filled = start + got
+        cut = buffer.rfind(b"\n", 0, filled) + 1 if got else 0
+        if cut == 0:  # the end, or a line longer than a block: keep reading
+            carry = bytes(buffer[:filled])
+            buffers.take_back(buffer)
+            if not got:
+                break
             continue
-        text = b"".join([*pending, chunk[:cut]]) if pending else chunk[:cut]
-        pending = [chunk[cut:]] if cut < len(chunk) else []
-        newlines = text.count(b"\n")
-        yield text, line, newlines
-        line += newlines
-    if pending:
-        text = b"".join(pending)
-        yield text, line, text.count(b"\n") + 1
+        carry = bytes(buffer[cut:filled])
+        del buffer[cut:]  # shrinks in place; lending it again grows it back
+        yield buffer
+    if carry:
+        yield carry
 
 
-def _parse_block(text: bytes | memoryview, first_line: int, n_lines: int) -> _Parsed:
-    """The points of one block by kind, and its bad lines."""
+def _newlines(text: _Block) -> int:
+    """The number of newlines in ``text`` (numpy releases the GIL; ``bytes.count`` not)."""
+    return int(np.count_nonzero(np.frombuffer(text, np.uint8) == _NEWLINE))
+
+
+def _parse_block(text: _Block) -> _Parsed:
+    """A block's newlines, its points by kind, and its bad lines (numbered from 1)."""
+    newlines = _newlines(text)
+    size = len(text)
+    n_lines = newlines + (size > 0 and text[size - 1] != _NEWLINE)
     # Blank lines at the end (a file's last "\r\n\r\n") would make pyarrow's row count
     # differ from the line count: read the block without them.
-    end = len(text)
+    end = size
     while end and text[end - 1] in _BLANK:
         end -= 1
     if end == 0:
-        return [], []
-    content, content_lines = text, n_lines
-    if end < len(text):
-        ends_in_newline = text[len(text) - 1] == _NEWLINE
+        return size, newlines, [], []
+    content_lines = n_lines
+    if end < size:
+        ends_in_newline = text[size - 1] == _NEWLINE
         tail_newlines = bytes(text[end:]).count(b"\n")
-        content = text[:end]
         content_lines = n_lines - (not ends_in_newline) - tail_newlines + 1
-    columns = read_uniform(content, content_lines) or read_columns(content, content_lines)
+    columns = read_uniform(text, content_lines, end) or read_columns(
+        memoryview(text)[:end], content_lines
+    )
     if columns is not None:
-        part = _Part(first_line, columns.xyz, columns.rotations, columns.instance_ids)
-        return [(columns.kind, part)], []
-    records = read_lines(bytes(text), first_line)
-    found: list[tuple[str, _Part]] = []
+        part = Part(1, columns.xyz, columns.rotations, columns.instance_ids)
+        return size, newlines, [(columns.kind, _checked(part))], []
+    records = read_lines(bytes(text), 1)
+    found: list[tuple[str, Part]] = []
     for kind in KINDS:
         if not records.lines[kind]:
             continue
-        part = _Part(
-            first_line,
+        part = Part(
+            1,
             np.array(records.xyz[kind], dtype=np.float64).reshape(-1, 3),
             lines=np.array(records.lines[kind], dtype=np.int64),
         )
@@ -238,40 +314,34 @@ def _parse_block(text: bytes | memoryview, first_line: int, n_lines: int) -> _Pa
             part.rotations = np.array(records.rotations, dtype=np.float64).reshape(-1, 3, 3)
         elif kind == "instancePoint":
             part.instance_ids = np.array(records.instance_ids, dtype=np.int64)
-        found.append((kind, part))
-    return found, records.skipped
+        found.append((kind, _checked(part)))
+    return size, newlines, found, records.skipped
 
 
-def _assemble(parts: dict[str, list[_Part]], skipped: list[tuple[int, str]]) -> PointAnnotations:
-    counts = {k: sum(len(p.xyz) for p in parts[k]) for k in KINDS}
+def _checked(part: Part) -> Part:
+    """``part`` with the indices of its matrices that are not proper rotations."""
+    if part.rotations is not None:
+        part.improper = np.flatnonzero(improper(part.rotations))
+    return part
+
+
+def _assemble(kinds: dict[str, Gathered], skipped: list[tuple[int, str]]) -> PointAnnotations:
     # One layer type per file: the majority kind; others are reported by line.
+    counts = {k: kinds[k].count if k in kinds else 0 for k in KINDS}
     kind = max(KINDS, key=lambda k: counts[k])
-    for other in KINDS:
+    for other, gathered in kinds.items():
         if other != kind:
-            for part in parts[other]:
-                reason = f"{other} in a {kind} file"
-                skipped.extend((int(n), reason) for n in part.line_numbers())
-    chosen = parts.pop(kind)
-    parts.clear()
-    result = PointAnnotations(kind, _joined([p.xyz for p in chosen], (3,)), skipped=skipped)
-    result.skipped.sort()
+            reason = f"{other} in a {kind} file"
+            skipped.extend((int(n), reason) for n in gathered.line_numbers())
+    skipped.sort()
+    chosen = kinds.get(kind, Gathered(kind))
+    result = PointAnnotations(kind, chosen.xyz, skipped=skipped)
     if kind == "orientedPoint":
-        rotations = [p.rotations for p in chosen if p.rotations is not None]
-        result.rotations = _joined(rotations, (3, 3))
-        off = [p.line_numbers()[improper(r)] for p, r in zip(chosen, rotations, strict=True)]
-        result.improper_rotations = _joined(off, (), np.int64)
+        result.rotations = chosen.rotations
+        result.improper_rotations = chosen.improper_lines()
     elif kind == "instancePoint":
-        ids = [p.instance_ids for p in chosen if p.instance_ids is not None]
-        result.instance_ids = _joined(ids, (), np.int64)
+        result.instance_ids = chosen.instance_ids
     return result
-
-
-def _joined(
-    arrays: list[np.ndarray], shape: tuple[int, ...], dtype: type = np.float64
-) -> np.ndarray:
-    if len(arrays) == 1:
-        return arrays[0]
-    return np.concatenate(arrays) if arrays else np.zeros((0, *shape), dtype=dtype)
 
 
 def _lines_text(numbers: list[str], total: int) -> str:
