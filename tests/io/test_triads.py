@@ -10,6 +10,7 @@ import pytest
 from portal_files import PortalFiles
 
 from napari_cryoet_explorer.io import read_annotation_file
+from napari_cryoet_explorer.io.layers import AXIS_COLORS
 from napari_cryoet_explorer.io.names import TRIAD, axis_name, portal_names
 from napari_cryoet_explorer.io.points import auto_vector_length, nearest_neighbour_distance
 from napari_cryoet_explorer.opening import openable_files, plan
@@ -103,6 +104,23 @@ def test_auto_length_keeps_neighbouring_triads_apart(files: PortalFiles) -> None
     assert "nearest-neighbour" in vectors[1]["metadata"]["vector_length_rule"]
     drawn = np.linalg.norm(np.asarray(vectors[0])[:, 1] * np.asarray(vectors[1]["scale"]), axis=1)
     assert np.allclose(drawn, length)
+
+
+def test_napari_builds_the_triads_layer(files: PortalFiles) -> None:
+    """float32 vectors, a colour per axis and a categorical axis, as napari holds them."""
+    from napari.layers import Vectors
+
+    _, (data, kwargs, kind) = _ribosomes(files, all_axes=True)
+    assert kind == "vectors" and data.dtype == np.float32
+    layer = Vectors(data, **kwargs)
+    n = len(data) // 3
+    colours = np.asarray(layer.edge_color).reshape(n, 3, 4)
+    for axis, name in enumerate("xyz"):
+        assert np.allclose(colours[:, axis], AXIS_COLORS[name])
+    assert list(layer.features["axis"].cat.categories) == ["x", "y", "z"]
+    assert layer.features["axis"].tolist() == list("xyz") * n
+    assert layer.features["particle"].tolist() == np.repeat(np.arange(n), 3).tolist()
+    assert np.array_equal(layer.data, data)
 
 
 def test_nearest_neighbour_distance() -> None:

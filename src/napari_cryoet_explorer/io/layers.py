@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from .plane_chunks import is_plane_chunked
 
@@ -142,7 +143,7 @@ def vectors_layer(
     voxel_spacing: float,
     name: str,
     color: Sequence[float] | np.ndarray,
-    features: Mapping[str, Any],
+    features: Mapping[str, Any] | pd.DataFrame,
     metadata: Mapping[str, Any],
 ) -> LayerData:
     """Vectors ``(N, 2, 3)``: anchor and direction (with its length) in voxels, zyx.
@@ -157,7 +158,7 @@ def vectors_layer(
         "edge_color": np.asarray(color, dtype=np.float32),
         "edge_width": VECTOR_WIDTH_VOXELS,
         "length": 1.0,
-        "features": dict(features),
+        "features": features if isinstance(features, pd.DataFrame) else dict(features),
         "metadata": dict(metadata),
         "projection_mode": "all",
     }

@@ -222,21 +222,24 @@ def _orientation_layer(
     )
 
 
-def _vector_features(n: int, axes: str) -> dict[str, Any]:
+def _vector_features(n: int, axes: str) -> pd.DataFrame:
     """Which particle (row of the Points layer) and axis each vector draws.
 
-    The axis is categorical: one byte a vector, where an array of strings becomes a
-    Python string per vector in napari's feature table.
+    A table with a categorical axis: one byte a vector. napari keeps a table as given;
+    from a dict it would turn the axis into a Python string per vector.
     """
     # Written by broadcasting into one array each: no intermediate arrays.
     codes = np.empty((n, len(axes)), dtype=np.int8)
     codes[:] = np.arange(len(axes), dtype=np.int8)
     particle = np.empty((n, len(axes)), dtype=np.int32 if n < 2**31 else np.int64)
     particle[:] = np.arange(n)[:, None]
-    return {
-        "particle": particle.reshape(-1),
-        "axis": pd.Categorical.from_codes(codes.reshape(-1), categories=list(axes)),
-    }
+    return pd.DataFrame(
+        {
+            "particle": particle.reshape(-1),
+            "axis": pd.Categorical.from_codes(codes.reshape(-1), categories=list(axes)),
+        },
+        copy=False,
+    )
 
 
 def orientation_vectors(
