@@ -18,6 +18,8 @@ The existing plugin reads ``point`` and ``orientedPoint`` lines (locations only)
 skips ``instancePoint`` lines, so on those files it returns no points. Without
 ``--ncdp-python`` only ours runs. ``--huge N`` instead reads one orientedPoint file of
 ``N`` points with ours and prints the time, the memory and the messages.
+``--napari-layers`` also times what napari does next, building the layers from each
+reader's layer data (no window), apart from the read.
 
 Usage::
 
@@ -33,6 +35,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import resource
 import shutil
 import statistics
@@ -111,6 +114,15 @@ def worker(contender: str, path: str) -> None:
         layers = read()
         seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    napari_seconds = None
+    if os.environ.get("NDJSON_BENCH_NAPARI_LAYERS"):
+        # What napari does next with the layer data (no window): build the layers.
+        import napari.layers
+
+        start = time.perf_counter()
+        for data, kwargs, kind in layers:
+            getattr(napari.layers, kind.capitalize())(data, **kwargs)
+        napari_seconds = time.perf_counter() - start
     points = [d for d, _, kind in layers if kind == "points"]
     zyx = np.asarray(points[0], dtype=np.float64).reshape(-1, 3) if points else np.zeros((0, 3))
     out = {
@@ -120,16 +132,23 @@ def worker(contender: str, path: str) -> None:
         "checksum": float(zyx.sum()),
         "layers": [kind for _, _, kind in layers],
         "warnings": [str(w.message) for w in caught],
+        "napari_seconds": napari_seconds,
     }
     print(json.dumps(out))
 
 
-def run_once(python: str, contender: str, path: Path) -> dict[str, Any]:
+def run_once(
+    python: str, contender: str, path: Path, napari_layers: bool = False
+) -> dict[str, Any]:
+    env = dict(os.environ)
+    if napari_layers:
+        env["NDJSON_BENCH_NAPARI_LAYERS"] = "1"
     proc = subprocess.run(
         [python, __file__, "--worker", contender, str(path)],
         capture_output=True,
         text=True,
         check=False,
+        env=env,
     )
     if proc.returncode:
         raise RuntimeError(f"{contender} failed on {path}:\n{proc.stderr[-3000:]}")
@@ -176,6 +195,11 @@ def main() -> None:
         metavar="N",
         help="instead: read one orientedPoint file of N points (copies of the largest size)",
     )
+    parser.add_argument(
+        "--napari-layers",
+        action="store_true",
+        help="also build napari's layers from each reader's layer data (no window), timed apart",
+    )
     parser.add_argument("--worker", nargs=2, metavar=("CONTENDER", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -206,7 +230,7 @@ def main() -> None:
                 # Alternate who goes first, so drift on the shared machine hits both.
                 order = contenders if repeat % 2 == 0 else contenders[::-1]
                 for name, python in order:
-                    runs[name].append(run_once(python, name.split()[0], path))
+                    runs[name].append(run_once(python, name.split()[0], path, args.napari_layers))
             ours_median = statistics.median(r["seconds"] for r in runs["ours"])
             for name, _ in contenders:
                 times = [r["seconds"] for r in runs[name]]
@@ -214,6 +238,9 @@ def main() -> None:
                 extra = statistics.median(r["extra_rss"] for r in runs[name]) / 1e6
                 got = runs[name][0]["points"]
                 note = "" if got == n else f" ({got:,} points read)"
+                if args.napari_layers:
+                    layers = statistics.median(r["napari_seconds"] for r in runs[name])
+                    note += f", then napari's layers {layers:.2f} s"
                 print(
                     f"| {kind} | {n:,} | {size / 1e6:.0f} | {name}{note} | "
                     f"{median:.2f} [{min(times):.2f}-{max(times):.2f}] | {got / median:,.0f} | "

@@ -17,7 +17,8 @@ def test_each_instance_has_its_palette_colour(tiny_portal: GeneratedPortal) -> N
     assert kind == "points" and len(data) > 1
     ids = np.asarray(kwargs["features"]["instance_id"])
     assert len(set(ids.tolist())) > 1
-    colors = np.asarray(kwargs["face_color"], dtype=float)
-    assert colors.shape == (len(data), 4)
+    colors = np.asarray(kwargs["face_color"])
+    assert colors.shape == (len(data), 4) and colors.dtype == np.float32
+    palette = np.asarray(PALETTE, dtype=np.float32)  # as napari holds colours
     for i, instance in enumerate(ids):
-        assert tuple(colors[i]) == PALETTE[int(instance) % len(PALETTE)]
+        assert np.array_equal(colors[i], palette[int(instance) % len(PALETTE)])

@@ -41,6 +41,7 @@ def object_color(name: str) -> RGBA:
 
 def instance_colors(ids: ArrayLike) -> np.ndarray:
     """One categorical colour per instance id (neighbouring ids differ), as an
-    ``(N, 4)`` array indexed from the palette: no Python object per point."""
+    ``(N, 4)`` float32 array (what napari holds) indexed from the palette: no Python
+    object per point."""
     index = np.mod(np.asarray(ids, dtype=np.int64), len(PALETTE))
-    return np.asarray(PALETTE, dtype=float)[index]
+    return np.asarray(PALETTE, dtype=np.float32)[index]

@@ -115,7 +115,7 @@ def points_layer(
     size: float,
     name: str,
     color: Sequence[float] | np.ndarray,
-    features: Mapping[str, Any],
+    features: Mapping[str, Any] | pd.DataFrame,
     metadata: Mapping[str, Any],
 ) -> LayerData:
     """Points in voxels of ``voxel_spacing`` (the layer's scale makes them Angstrom).
@@ -127,10 +127,10 @@ def points_layer(
         "name": name,
         "scale": _scale(voxel_spacing),
         "size": float(size),
-        "face_color": np.asarray(color, dtype=float),
+        "face_color": np.asarray(color, dtype=np.float32),
         "border_color": "white",
         "border_width": 0.05,
-        "features": dict(features),
+        "features": features if isinstance(features, pd.DataFrame) else dict(features),
         "metadata": dict(metadata),
         "projection_mode": "all",
     }

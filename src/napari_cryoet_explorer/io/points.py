@@ -39,6 +39,8 @@ KIND_SHAPE = {
 # file) to all others: the median settles long before, and a million-point file stays
 # fast.
 NEIGHBOUR_SAMPLE = 5_000
+# The Points layer's features holding each particle's xyz rotation matrix, row by row.
+ROTATION_FEATURES = [f"r{row}{col}" for row in "xyz" for col in "xyz"]
 # Triads are drawn from float32 (what the GPU draws from): half the memory of float64,
 # a few millionths of a voxel off at the portal's sizes. The points keep float64.
 VECTOR_DTYPE = np.float32
@@ -153,13 +155,15 @@ def point_layers(
     name = layer_name(run_name, object_name, shape)
     color = object_color(object_name)
     zyx = points.zyx
-    features: dict[str, Any] = {}
+    features: dict[str, Any] | pd.DataFrame = {}
     point_color: Any = color
     if points.rotations is not None:
-        # One column per matrix element keeps the features table flat (napari wants 1D).
-        for i, row in enumerate("xyz"):
-            for j, col in enumerate("xyz"):
-                features[f"r{row}{col}"] = points.rotations[:, i, j]
+        # One column per matrix element keeps the table flat (napari wants 1D), over
+        # the matrices' own memory: napari keeps a table as given, where from a dict
+        # pandas would copy the nine columns into one block.
+        features = pd.DataFrame(
+            points.rotations.reshape(-1, 9), columns=ROTATION_FEATURES, copy=False
+        )
     if points.instance_ids is not None:
         features["instance_id"] = points.instance_ids
         if len(zyx):
