@@ -12,7 +12,8 @@ from portal_files import PortalFiles
 from napari_cryoet_explorer.io import read_annotation_file
 from napari_cryoet_explorer.io.layers import AXIS_COLORS
 from napari_cryoet_explorer.io.names import TRIAD, axis_name, portal_names
-from napari_cryoet_explorer.io.points import auto_vector_length, nearest_neighbour_distance
+from napari_cryoet_explorer.io.points import auto_vector_length
+from napari_cryoet_explorer.io.spacing import nearest_neighbour_distance
 from napari_cryoet_explorer.opening import openable_files, plan
 from napari_cryoet_explorer.portal.client import PortalClient
 from napari_cryoet_explorer.replica.server import ReplicaServer

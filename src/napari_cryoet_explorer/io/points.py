@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.spatial import cKDTree
 
 from .colors import instance_colors, object_color
 from .layers import (
@@ -29,16 +28,13 @@ from .layers import (
 )
 from .names import TRIAD, annotation_name, axis_name
 from .ndjson import PointAnnotations
+from .spacing import nearest_neighbour_distance
 
 KIND_SHAPE = {
     "point": "Point",
     "orientedPoint": "OrientedPoint",
     "instancePoint": "InstanceSegmentation",
 }
-# Nearest neighbours are measured from at most this many particles (spread over the
-# file) to all others: the median settles long before, and a million-point file stays
-# fast.
-NEIGHBOUR_SAMPLE = 5_000
 # The Points layer's features holding each particle's xyz rotation matrix, row by row.
 ROTATION_FEATURES = [f"r{row}{col}" for row in "xyz" for col in "xyz"]
 # Triads are drawn from float32 (what the GPU draws from): half the memory of float64,
@@ -51,33 +47,6 @@ def layer_name(
 ) -> str:
     """``TS_026 ribosome 103 (OrientedPoint)`` (the id when known): see :mod:`.names`."""
     return annotation_name(run_name, object_name, shape_type, annotation_id)
-
-
-def nearest_neighbour_distance(positions: np.ndarray) -> float | None:
-    """The median distance from a particle to its nearest other particle.
-
-    Parameters
-    ----------
-    positions : ndarray
-        ``(N, 3)`` positions, in any one unit.
-
-    Returns
-    -------
-    float or None
-        In the unit of ``positions``; None with fewer than two distinct positions.
-    """
-    positions = np.asarray(positions, dtype=np.float64).reshape(-1, 3)
-    if len(positions) < 2:
-        return None
-    step = max(1, len(positions) // NEIGHBOUR_SAMPLE)
-    # Two neighbours: the first is the particle itself (distance 0).
-    # An unbalanced tree of uncompacted nodes builds in about two thirds of the time
-    # and answers as well here.
-    tree = cKDTree(positions, balanced_tree=False, compact_nodes=False)
-    distances, _ = tree.query(positions[::step], k=2, workers=-1)
-    found = distances[:, 1]
-    found = found[np.isfinite(found) & (found > 0)]  # duplicates say nothing of spacing
-    return float(np.median(found)) if len(found) else None
 
 
 def auto_vector_length(positions_angstrom: np.ndarray) -> tuple[float, str]:
