@@ -35,7 +35,8 @@ _TO_COMMAS = bytes.maketrans(b"{}[]:", b",,,,,")
 _NUMBER = re.compile(rb"\s*-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?\s*")
 # A JSON string with nothing a CSV column or this path's split would cut or unescape.
 _PLAIN_STRING = re.compile(rb'\s*"[^"\\,{}\[\]:\x00-\x1f]*"\s*')
-_TEXT = pa.dictionary(pa.int32(), pa.string())
+# Bytes, not strings: pyarrow then skips checking each cell's UTF-8.
+_TEXT = pa.dictionary(pa.int32(), pa.binary())
 _PARSE = pcsv.ParseOptions(
     delimiter=",",
     quote_char=False,
@@ -129,6 +130,7 @@ class _Layout:
         # checks every line's cell count, and the quoted cells beside them carry the
         # spacing too; converting them cost a quarter of the read.
         self.checked = {i: text for i, text in texts.items() if text.strip()}
+        self.expected = {i: [text.encode()] for i, text in self.checked.items()}
         self.types: dict[str, pa.DataType] = {self.names[i]: _TEXT for i in self.checked}
         for path, i in numbers.items():
             self.types[self.names[i]] = pa.int64() if path == ("instance_id",) else pa.float64()
@@ -183,9 +185,9 @@ class _Layout:
 
     def texts_hold(self, table: pa.Table) -> bool:
         """Every quoted text column holds only the first line's text, in every chunk."""
-        for i, expected in self.checked.items():
+        for i, expected in self.expected.items():
             for chunk in table.column(self.names[i]).chunks:
-                if len(chunk) and chunk.dictionary.to_pylist() != [expected]:
+                if len(chunk) and chunk.dictionary.to_pylist() != expected:
                     return False
         return True
 
