@@ -21,6 +21,9 @@ skips ``instancePoint`` lines, so on those files it returns no points. Without
 ``--napari-layers`` also times what napari does next, building the layers from each
 reader's layer data (no window), apart from the read.
 
+Each run inherits the environment: ``NUMPY_MADVISE_HUGEPAGE=0`` keeps numpy from asking
+for transparent huge pages, whose first touch is slow and erratic on some VMs.
+
 Usage::
 
     python -m venv /tmp/ncdp-venv
