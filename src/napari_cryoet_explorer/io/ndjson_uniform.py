@@ -129,8 +129,7 @@ class _Layout:
         # Blank cells (spacing around brackets) are left unconverted: pyarrow still
         # checks every line's cell count, and the quoted cells beside them carry the
         # spacing too; converting them cost a quarter of the read.
-        self.checked = {i: text for i, text in texts.items() if text.strip()}
-        self.expected = {i: [text.encode()] for i, text in self.checked.items()}
+        self.checked = {i: text.encode() for i, text in texts.items() if text.strip()}
         self.types: dict[str, pa.DataType] = {self.names[i]: _TEXT for i in self.checked}
         for path, i in numbers.items():
             self.types[self.names[i]] = pa.int64() if path == ("instance_id",) else pa.float64()
@@ -185,9 +184,9 @@ class _Layout:
 
     def texts_hold(self, table: pa.Table) -> bool:
         """Every quoted text column holds only the first line's text, in every chunk."""
-        for i, expected in self.expected.items():
+        for i, expected in self.checked.items():
             for chunk in table.column(self.names[i]).chunks:
-                if len(chunk) and chunk.dictionary.to_pylist() != expected:
+                if len(chunk) and chunk.dictionary.to_pylist() != [expected]:
                     return False
         return True
 
