@@ -138,6 +138,8 @@ class TiltSeriesOpener(QObject):
             note = f" ({'; '.join(notes)})" if notes else ""
             background = "; background loading is now on" if switched_on else ""
             self.status.emit(f"opened {name}{note}{background}")
+            # Idle before telling anyone: a listener may open the next thing at once.
+            finished()
             self.opened.emit(len(added))
 
         def failed(exc: BaseException) -> None:
@@ -148,11 +150,16 @@ class TiltSeriesOpener(QObject):
             self.status.emit(text)
             show_error(text)
 
-        def finished() -> None:
-            self._worker = None
-            self.panel.set_busy(False)
+        worker: Any = None
 
-        self._worker = self.jobs.start(
+        def finished() -> None:
+            # Called from ``read`` and again when the worker ends: only this job's
+            # worker is released, never one a listener has started since.
+            if self._worker is worker:
+                self._worker = None
+                self.panel.set_busy(False)
+
+        worker = self._worker = self.jobs.start(
             read_in_worker,
             tilt_series,
             run_name,
