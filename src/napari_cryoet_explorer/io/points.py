@@ -171,17 +171,17 @@ def _orientation_layer(
     axes = "xyz" if all_axes else "z"
     n = len(points.xyz)
     # The particles' spacing (a k-d tree, built without the GIL) is measured while the
-    # vectors, colours and features are written, the vectors at unit length.
+    # anchors, colours and features are written; the axes, which need the length, last.
     with ThreadPoolExecutor(max_workers=1) as pool:
         measured = pool.submit(_vector_length, points.xyz, voxel_spacing, asked_length)
-        vectors = orientation_vectors(points.zyx, points.rotations, 1.0, axes)
+        vectors = _anchors(points.zyx, len(axes))
         colors = np.empty((n, len(axes), 4), dtype=np.float32)
         colors[:] = [AXIS_COLORS[a] for a in axes]
         features = _vector_features(n, axes)
         length, rule = measured.result()
-    vectors[:, 1, :] *= length / spacing
+    _write_axes(vectors, points.rotations, length / spacing, axes)
     return vectors_layer(
-        vectors,
+        vectors.reshape(-1, 2, 3),
         voxel_spacing=spacing,
         name=axis_name(name, TRIAD if all_axes else "z"),
         color=colors.reshape(-1, 4),
@@ -201,14 +201,13 @@ def _vector_features(n: int, axes: str) -> pd.DataFrame:
     A table with a categorical axis: one byte a vector. napari keeps a table as given;
     from a dict it would turn the axis into a Python string per vector.
     """
-    # Written by broadcasting into one array each: no intermediate arrays.
+    # No intermediate as long as the table: codes by broadcasting, particles repeated.
     codes = np.empty((n, len(axes)), dtype=np.int8)
     codes[:] = np.arange(len(axes), dtype=np.int8)
-    particle = np.empty((n, len(axes)), dtype=np.int32 if n < 2**31 else np.int64)
-    particle[:] = np.arange(n)[:, None]
+    particle = np.repeat(np.arange(n, dtype=np.int32 if n < 2**31 else np.int64), len(axes))
     return pd.DataFrame(
         {
-            "particle": particle.reshape(-1),
+            "particle": particle,
             "axis": pd.Categorical.from_codes(codes.reshape(-1), categories=list(axes)),
         },
         copy=False,
@@ -232,15 +231,26 @@ def orientation_vectors(
     axes : str
         Which axes, in order (``xyz`` or ``z``).
     """
-    n = len(rotations)
-    out = np.empty((n, len(axes), 2, 3), dtype=VECTOR_DTYPE)
+    out = _anchors(zyx, len(axes))
+    _write_axes(out, rotations, length, axes)
+    return out.reshape(-1, 2, 3)
+
+
+def _anchors(zyx: np.ndarray, n_axes: int) -> np.ndarray:
+    """``(N, n_axes, 2, 3)`` vectors anchored at ``zyx``, their directions not yet written."""
+    out = np.empty((len(zyx), n_axes, 2, 3), dtype=VECTOR_DTYPE)
     out[:, :, 0, :] = np.asarray(zyx)[:, None, :]
+    return out
+
+
+def _write_axes(out: np.ndarray, rotations: np.ndarray, length: float, axes: str) -> None:
+    """Write the particles' ``axes`` of ``length`` as the directions of :func:`_anchors`."""
     for j, axis in enumerate(axes):
         # Column c of each matrix is an axis in xyz; rows reversed give it in zyx.
-        # Written in place: no temporary as large as the matrices.
+        # Written in place at their length: no temporary as large as the matrices,
+        # no second pass to scale them.
         column = rotations[:, ::-1, "xyz".index(axis)]
         np.multiply(column, length, out=out[:, j, 1, :], casting="same_kind")
-    return out.reshape(-1, 2, 3)
 
 
 def _vector_length(
