@@ -22,7 +22,8 @@ skips ``instancePoint`` lines, so on those files it returns no points. Without
 reader's layer data (no window), apart from the read.
 
 Each run inherits the environment: ``NUMPY_MADVISE_HUGEPAGE=0`` keeps numpy from asking
-for transparent huge pages, whose first touch is slow and erratic on some VMs.
+for transparent huge pages, whose first touch is slow and erratic on VMs whose host takes
+free memory back in huge-page blocks (virtio-balloon free page reporting).
 
 Usage::
 
